@@ -1,0 +1,60 @@
+"""Split a response into its reasoning and its answer.
+
+Reasoning models wrap their chain of thought in markers such as ``<think>...</think>``.
+Scorers judge only the answer. A think block that is opened but never closed means the
+model ran out of budget while reasoning: the answer is empty and the sample is truncated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# (open, close) marker pairs seen in the wild; matched case-insensitively.
+THINK_MARKERS: tuple[tuple[str, str], ...] = (
+    ("<think>", "</think>"),
+    ("<thinking>", "</thinking>"),
+    ("<reasoning>", "</reasoning>"),
+    ("<|begin_of_thought|>", "<|end_of_thought|>"),
+    ("◁think▷", "◁/think▷"),
+)
+
+
+@dataclass(frozen=True)
+class SplitResponse:
+    reasoning: str
+    answer: str
+    truncated: bool
+    has_reasoning_block: bool
+
+
+def split_reasoning(text: str) -> SplitResponse:
+    """Separate reasoning from answer.
+
+    - ``<think>R</think>A`` -> reasoning R, answer A.
+    - ``R</think>A`` (template already opened the block in the prompt) -> reasoning R, answer A.
+    - ``<think>R`` with no close -> reasoning R, answer "", truncated.
+    - no markers -> the whole text is the answer.
+    """
+    lowered = text.lower()
+    for open_tag, close_tag in THINK_MARKERS:
+        o, c = open_tag.lower(), close_tag.lower()
+        close_at = lowered.rfind(c)
+        open_at = lowered.find(o)
+        if close_at >= 0:
+            start = open_at + len(o) if 0 <= open_at < close_at else 0
+            reasoning = text[start:close_at]
+            answer = text[close_at + len(c) :]
+            return SplitResponse(reasoning.strip(), answer.strip(), False, True)
+        if open_at >= 0:
+            # Text before an unclosed block is preamble, not an answer the model committed to.
+            reasoning = text[open_at + len(o) :]
+            return SplitResponse(reasoning.strip(), "", True, True)
+    return SplitResponse("", text.strip(), False, False)
+
+
+_WS = re.compile(r"\s+")
+
+
+def normalize_ws(text: str) -> str:
+    return _WS.sub(" ", text).strip()
