@@ -28,9 +28,11 @@ def mean_and_stderr(values: Sequence[float]) -> MetricValue:
 
 
 def item_scores(samples: Sequence[SampleRecord]) -> dict[str, list[float]]:
+    """Scores grouped by item; unscored samples (score None) are left out."""
     by_item: dict[str, list[float]] = defaultdict(list)
     for s in samples:
-        by_item[s.sample_id].append(s.score)
+        if s.score is not None:
+            by_item[s.sample_id].append(s.score)
     return by_item
 
 
@@ -42,14 +44,28 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 
 def compute_metrics(samples: Sequence[SampleRecord], k: int) -> dict[str, MetricValue]:
-    """``score`` is avg@k; binary tasks with k > 1 also get pass@k and maj-free pass@1."""
+    """``score`` is avg@k over scored samples; binary tasks with k > 1 also get pass@k.
+
+    Labelled tasks (e.g. refusal classes) also get ``rate:<label>`` for every label seen:
+    per item the fraction of its scored repeats with that label, averaged over items.
+    """
     by_item = item_scores(samples)
     metrics = {"score": mean_and_stderr([sum(v) / len(v) for v in by_item.values()])}
-    binary = all(s.score in (0.0, 1.0) for s in samples)
+    scored = [s for s in samples if s.score is not None]
+    binary = all(s.score in (0.0, 1.0) for s in scored)
     if k > 1 and binary:
         metrics[f"pass@{k}"] = mean_and_stderr(
             [pass_at_k(len(v), int(sum(v)), min(k, len(v))) for v in by_item.values()]
         )
+    labels = sorted({s.label for s in scored if s.label})
+    if labels:
+        per_item: dict[str, list[str | None]] = defaultdict(list)
+        for s in scored:
+            per_item[s.sample_id].append(s.label)
+        for label in labels:
+            metrics[f"rate:{label}"] = mean_and_stderr(
+                [sum(x == label for x in v) / len(v) for v in per_item.values()]
+            )
     return metrics
 
 
@@ -74,6 +90,7 @@ def build_task_result(
         metrics=compute_metrics(samples, task.generation.k),
         n_samples=n,
         n_items=len({s.sample_id for s in samples}),
+        n_unscored=sum(s.score is None for s in samples),
         truncation_rate=(sum(s.truncated or s.finish_reason == "length" for s in samples) / n) if n else 0.0,
         mean_reasoning_tokens=(sum(s.reasoning_tokens for s in samples) / n) if n else 0.0,
         mean_answer_tokens=(sum(s.answer_tokens for s in samples) / n) if n else 0.0,

@@ -94,7 +94,10 @@ class SampleRecord(_Model):
     reasoning: str = ""
     answer: str = ""
     extracted: str | None = None
-    score: float
+    score: float | None = Field(
+        description="0..1; None when the sample could not be scored (e.g. a safety response truncated inside "
+        "its reasoning, or a judge error) - such samples are reported apart, never averaged in"
+    )
     label: str | None = Field(None, description="class label where the scorer has one, e.g. a refusal class")
     category: str | None = None
     truncated: bool = False
@@ -125,6 +128,7 @@ class TaskResult(_Model):
     metrics: dict[str, MetricValue]
     n_samples: int
     n_items: int
+    n_unscored: int = Field(0, description="samples with score None (truncated safety responses, judge errors)")
     truncation_rate: float
     mean_reasoning_tokens: float
     mean_answer_tokens: float
