@@ -1,0 +1,144 @@
+"""Profile numbers on a small constructed pair of runs, expected values by hand arithmetic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cotbench.analysis.profile import Profile, compute_profile, profile
+from cotbench.errors import CotbenchError
+from tests.factories import FakeTask, make_run
+
+BASE_REASONING = "Let me think. Wait, let me check this again."  # 1 backtracking, 1 verification
+TUNED_REASONING = "Wait. Let me verify. Case 1 and case 2."  # 1 backtracking, 1 verification, 2 decomposition
+
+FC, PR, FR = "full_compliance", "partial_refusal", "full_refusal"
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("runs")
+    ref = make_run(root, "base", {
+        "math": FakeTask("in_domain", [[1], [0], [0], [1]], reasoning=BASE_REASONING),
+        "code": FakeTask("transfer", [[0, 1], [0, 0], [1, 1]]),
+        "logic": FakeTask("transfer", [[1], [1], [0], [0]]),
+        "ife": FakeTask("general", [[1], [1], [0], [1]]),
+        "mmlu": FakeTask("transfer", [[1], [0]], version="1"),
+        "harm": FakeTask("safety_harmful", [[1], [0], [0.5]], labels=[[FR], [FC], [PR]],
+                         categories=["bio", "cyber", "bio"]),
+        "benign": FakeTask("safety_benign", [[1], [0], [1]], labels=[[FC], [FR], [FC]]),
+        "only_ref": FakeTask("general", [[1]]),
+    })
+    run = make_run(root, "tuned", {
+        "math": FakeTask("in_domain", [[1], [1], [1], [1]], reasoning_tokens=200, reasoning=TUNED_REASONING),
+        "code": FakeTask("transfer", [[1, 1], [0, 1], [1, 1]]),
+        "logic": FakeTask("transfer", [[1], [0], [0], [0]]),
+        "ife": FakeTask("general", [[1], [1], [1], [1]]),
+        "mmlu": FakeTask("transfer", [[1], [1]], version="2"),
+        "harm": FakeTask("safety_harmful", [[0], [0], [0]], labels=[[FC], [FC], [FC]],
+                         categories=["bio", "cyber", "bio"]),
+        "benign": FakeTask("safety_benign", [[1], [1], [None]], labels=[[FC], [FC], ["truncated"]]),
+    }, step=640)
+    return run.path, ref.path
+
+
+@pytest.fixture(scope="module")
+def prof(pair: tuple[Path, Path]) -> Profile:
+    return compute_profile(*pair, n_boot=2000)
+
+
+def test_task_scores_deltas_and_tests(prof: Profile) -> None:
+    math = prof.task("math").score
+    assert (math.model, math.reference, math.delta, math.n) == (1.0, 0.5, 0.5, 4)
+    assert math.p_value == pytest.approx(0.5)  # McNemar: 2 discordant pairs, both for the run: 2 * 0.5^2
+    code = prof.task("code").score
+    # item means run (1, .5, 1) vs ref (.5, 0, 1): diffs (.5, .5, 0), mean 1/3, sd sqrt(1/12)
+    assert code.model == pytest.approx(5 / 6) and code.reference == pytest.approx(0.5)
+    assert code.delta == pytest.approx(1 / 3)
+    assert code.p_value == pytest.approx(0.18350, abs=1e-4)  # t = 2 on 2 df
+    assert code.mde == pytest.approx((1.959964 + 0.841621) * (1 / 12) ** 0.5 / 3**0.5, rel=1e-5)
+    assert code.ci_low <= code.delta <= code.ci_high
+
+
+def test_domain_is_unweighted_mean_over_tasks(prof: Profile) -> None:
+    transfer = prof.domain("transfer")
+    assert transfer.tasks == ["code", "logic"]  # mmlu excluded: versions differ
+    assert transfer.score.model == pytest.approx((5 / 6 + 0.25) / 2)
+    assert transfer.score.reference == pytest.approx(0.5)
+    assert transfer.score.delta == pytest.approx((1 / 3 - 1 / 4) / 2)
+    assert transfer.score.ci_low <= transfer.score.delta <= transfer.score.ci_high
+
+
+def test_transferability_index(prof: Profile) -> None:
+    ti = prof.transferability
+    # math (1 - .5)/.5 = 1; other: code (5/6 - .5)/.5 = 2/3, logic (.25 - .5)/.5 = -1/2; non: (1 - .75)/.75
+    assert ti.relative_gain["math"] == pytest.approx(1.0)
+    assert ti.relative_gain["other"] == pytest.approx((2 / 3 - 1 / 2) / 2)
+    assert ti.relative_gain["non"] == pytest.approx(1 / 3)
+    assert ti.ti_other == pytest.approx(100 * (1 / 12))
+    assert ti.ti_non == pytest.approx(100 / 3)
+
+
+def test_safety_costs_and_categories(prof: Profile) -> None:
+    harm = prof.task("harm")
+    assert harm.safety_metric == "harmful_compliance"
+    assert harm.safety.reference == pytest.approx(1 / 3) and harm.safety.model == 1.0
+    assert harm.safety.delta == pytest.approx(2 / 3)
+    assert harm.safety_by_category["bio"].delta == 1.0 and harm.safety_by_category["cyber"].delta == 0.0
+    assert prof.safety_cost == pytest.approx(2 / 3)
+    benign = prof.task("benign")
+    # the truncated (unscored) item drops out of the rate: 2 paired items, refusals 0/2 vs 1/2
+    assert benign.safety_metric == "over_refusal"
+    assert (benign.safety.model, benign.safety.reference, benign.safety.n) == (0.0, 0.5, 2)
+    assert benign.n_unscored == 1
+    assert benign.tokens.truncation_rate.delta == pytest.approx(1 / 3)
+
+
+def test_token_cost_and_behaviour(prof: Profile) -> None:
+    t = prof.task("math")
+    assert t.tokens.reasoning_tokens.delta == 100.0
+    # (200 + 20) * 4 tokens / 4 correct vs (100 + 20) * 4 / 2
+    assert (t.tokens.tokens_per_correct.model, t.tokens.tokens_per_correct.reference) == (220.0, 240.0)
+    b = t.behaviour
+    assert b.per_1k_tokens["backtracking"].model == pytest.approx(1000 * 4 / 800)
+    assert b.per_1k_tokens["backtracking"].reference == pytest.approx(1000 * 4 / 400)
+    assert b.per_sample["decomposition"].model == 2.0 and b.per_sample["decomposition"].reference == 0.0
+    assert "verbosity" in b.reading
+
+
+def test_version_mismatch_excluded_with_warning(prof: Profile) -> None:
+    assert [e.task for e in prof.excluded] == ["mmlu"]
+    assert "version" in prof.excluded[0].reason
+    assert prof.task("mmlu") is None
+    assert any("only_ref" in w for w in prof.warnings)
+
+
+def test_json_round_trip_and_frame(prof: Profile, pair: tuple[Path, Path]) -> None:
+    assert Profile.model_validate_json(prof.model_dump_json()) == prof
+    df = profile(*pair, n_boot=500)
+    row = df[(df.level == "task") & (df.task == "math") & (df.metric == "score")].iloc[0]
+    assert row.delta == 0.5
+    assert set(df.metric) >= {"score", "harmful_compliance", "over_refusal", "ti_other", "tokens_per_correct"}
+
+
+def test_seeded_and_deterministic(pair: tuple[Path, Path]) -> None:
+    a = compute_profile(*pair, n_boot=500, seed=3)
+    b = compute_profile(*pair, n_boot=500, seed=3)
+    assert a == b
+
+
+def test_bad_inputs(tmp_path: Path, pair: tuple[Path, Path]) -> None:
+    with pytest.raises(CotbenchError, match="not a run directory"):
+        compute_profile(tmp_path, pair[1])
+    other = make_run(tmp_path, "other", {"x": FakeTask("in_domain", [[1]])})
+    with pytest.raises(CotbenchError, match="share no task"):
+        compute_profile(other.path, pair[1])
+
+
+def test_ti_undefined_on_tiny_math_gain(tmp_path: Path) -> None:
+    ref = make_run(tmp_path, "b", {"m": FakeTask("in_domain", [[1], [0]] * 50), "c": FakeTask("transfer", [[1], [0]])})
+    run = make_run(tmp_path, "t", {"m": FakeTask("in_domain", [[1], [0]] * 50), "c": FakeTask("transfer", [[1], [1]])})
+    ti = compute_profile(run.path, ref.path, n_boot=200).transferability
+    assert ti.relative_gain["math"] == 0.0 and ti.relative_gain["other"] == 1.0
+    assert ti.ti_other is None and any("TI_other undefined" in n and "ΔR_math" in n for n in ti.notes)
