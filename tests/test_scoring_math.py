@@ -1,0 +1,156 @@
+"""The math scorer: extraction, equivalent forms, timeouts from any thread, real MATH/GSM8K items."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from cotbench.errors import CotbenchError
+from cotbench.scoring import math as math_scorer
+from cotbench.scoring.base import score_response
+from cotbench.scoring.math import anchored_answer, boxed_spans, score_math
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _score(answer: str, target: str) -> float:
+    return score_math(answer, target, {}, False).value
+
+
+@pytest.mark.parametrize(
+    ("answer", "target"),
+    [
+        (r"So the result is $\boxed{\dfrac{1}{2}}$.", r"\frac{1}{2}"),
+        (r"\boxed{0.5}", r"\frac12"),
+        (r"\boxed{1/2}", r"\frac{1}{2}"),
+        (r"\boxed{\sqrt{12}}", r"2\sqrt{3}"),
+        (r"\boxed{\frac{\sqrt{3}}{3}}", r"\frac{1}{\sqrt{3}}"),
+        (r"\boxed{(1,2]}", r"(1,2]"),
+        (r"\boxed{(-\infty, 3) \cup (5, \infty)}", r"(-\infty,3)\cup(5,\infty)"),
+        (r"\boxed{1,000}", "1000"),
+        ("The total is 1,000 dollars.\n#### 1,000", "1000"),
+        ("The answer is 18.", "18"),
+        ("Answer: $42$", "42"),
+        (r"\boxed{5 \text{ cm}}", "5"),
+        ("The answer is 5 cm.", "5"),
+        (r"\boxed{\text{Evelyn}}", r"\text{Evelyn}"),
+        (r"\boxed{30^\circ}", "30"),
+        ("The angle is 30°.", r"30^\circ"),
+        (r"\boxed{25\%}", "25"),
+        (r"\boxed{\$18.00}", "18"),
+        (r"\boxed{\boxed{18}}", "18"),
+        (r"\boxed{\left( 3, \frac{\pi}{2} \right)}", r"\left( 3, \frac{\pi}{2} \right)"),
+        (r"\boxed{x = 3}", "3"),
+        (r"first \boxed{3}, then corrected: \boxed{7}", "7"),
+        (r"The roots are \boxed{1} and \boxed{-2}.", "1,-2"),
+        (r"\boxed{-2, 1}", "1,-2"),
+        (r"\boxed 5", "5"),
+    ],
+)
+def test_equivalent_forms_score_one(answer: str, target: str) -> None:
+    assert _score(answer, target) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("answer", "target"),
+    [
+        (r"\boxed{\frac{1}{3}}", r"\frac{1}{2}"),
+        (r"\boxed{[1,2)}", r"(1,2]"),  # open/closed ends matter
+        (r"first \boxed{3}, then corrected: \boxed{7}", "3"),  # the last box is the answer
+        (r"\boxed{1} and \boxed{-2}", "1"),  # a single target is not a set: last box only
+        ("I could not solve it.", "5"),
+        (r"\boxed{2\sqrt{2}}", r"2\sqrt{3}"),
+    ],
+)
+def test_wrong_answers_score_zero(answer: str, target: str) -> None:
+    assert _score(answer, target) == 0.0
+
+
+def test_extracted_is_the_last_boxed_content_with_nested_braces() -> None:
+    score = score_math(r"x \boxed{1} y \boxed{\frac{a}{b^{2}}} z", r"\frac{a}{b^2}", {}, False)
+    assert score.extracted == r"\frac{a}{b^{2}}"
+    assert score.details["method"] == "boxed"
+    assert [c for _, _, c in boxed_spans(r"\boxed{\boxed{1}+2} \boxed{3")] == [r"\boxed{1}+2"]
+
+
+def test_anchors() -> None:
+    assert anchored_answer("work\n#### 72") == "72"
+    assert anchored_answer("The answer is 5. Then...\nSo the final answer is 6.") == "6"
+    assert anchored_answer("no anchor here") is None
+
+
+def test_truncated_and_empty_answers_score_zero() -> None:
+    assert score_math("", "5", {}, True).value == 0.0
+    assert score_math("   ", "5", {}, False).value == 0.0
+    scored = score_response("math", r"<think>the answer is \boxed{5} maybe", "5", {})
+    assert scored.truncated and scored.answer == "" and scored.score.value == 0.0
+    closed = score_response("math", r"<think>hmm</think>The answer is $\boxed{5}$.", "5", {})
+    assert not closed.truncated and closed.score.value == 1.0
+
+
+def test_missing_target_is_a_user_error() -> None:
+    with pytest.raises(CotbenchError):
+        score_math(r"\boxed{1}", "", {}, False)
+
+
+PATHOLOGICAL = [r"\boxed{9^{9^{9^{9}}}}", r"\boxed{(10^{10^{10}})!}"]
+
+
+@pytest.mark.parametrize("answer", PATHOLOGICAL)
+def test_pathological_input_returns_zero_quickly(answer: str) -> None:
+    start = time.monotonic()
+    assert _score(answer, "5") == 0.0
+    assert time.monotonic() - start < 15
+
+
+def test_timeouts_work_from_worker_threads_and_event_loops() -> None:
+    results: list[float] = []
+    thread = threading.Thread(target=lambda: results.append(_score(PATHOLOGICAL[0], "5")))
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and results == [0.0]
+
+    async def in_loop() -> list[float]:
+        return list(await asyncio.gather(
+            asyncio.to_thread(_score, PATHOLOGICAL[1], "5"),
+            asyncio.to_thread(_score, r"\boxed{\frac{2}{4}}", r"\frac12"),
+        ))
+
+    assert asyncio.run(in_loop()) == [0.0, 1.0]
+
+
+def test_hard_timeout_kills_a_stuck_worker_and_scoring_continues(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A wall-clock limit far below the worker's own 2 s sympy timeout forces the kill path.
+    monkeypatch.setattr(math_scorer, "HARD_TIMEOUT_S", 0.2)
+    score = score_math(PATHOLOGICAL[0], "5", {}, False)
+    assert score.value == 0.0 and score.details["error"] == "timeout"
+    monkeypatch.undo()
+    assert _score(r"\boxed{4}", "4") == 1.0
+
+
+def _rows(path: Path) -> list[dict]:
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_math500_reference_answers_verify_boxed_and_in_their_solutions() -> None:
+    rows = _rows(DATA / "math500" / "test.jsonl")
+    assert len(rows) == 500
+    for row in rows[::5]:
+        boxed = score_math(f"The final answer is $\\boxed{{{row['answer']}}}$.", row["answer"], row, False)
+        assert boxed.value == 1.0, row["answer"]
+        assert score_math(row["solution"], row["answer"], row, False).value == 1.0, row["unique_id"]
+
+
+def test_gsm8k_reference_solutions_verify() -> None:
+    rows = _rows(DATA / "gsm8k" / "test.jsonl")
+    for row in rows[:100]:
+        target = row["answer"].split("####")[-1].strip()
+        assert score_math(row["answer"], target, row, False).value == 1.0
+        assert score_math(f"#### {int(target.replace(',', '')) + 1}", target, row, False).value == 0.0
