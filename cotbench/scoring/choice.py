@@ -1,0 +1,154 @@
+"""The ``choice`` scorer: which option letter a free-form answer commits to.
+
+Order of evidence (first that decides wins):
+1. the last explicit commitment: "The answer is (B)", "Answer: b", "I'll go with C",
+   "correct option is **D**"; if it names several letters ("A or C") there is no answer;
+2. ``\\boxed{B}``;
+3. an answer that restates one option's text exactly (when the item carries ``choices``);
+4. letter forms in the whole answer: the answer is just a letter ("B", "(b)", "**B**."), or the
+   strong letter forms ("(B)", "**B**", "B." opening a line, a lone letter ending the answer)
+   all name the same letter. Several different letters without a commitment: no answer.
+
+Letters run A-J (MMLU-Pro has ten options), cut to the number of ``choices`` when given.
+A bare capital "A"/"I" followed by a lowercase word is read as an article or pronoun.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from cotbench.errors import CotbenchError
+from cotbench.scoring.base import Score, register_scorer
+
+LETTERS = "ABCDEFGHIJ"
+T = TypeVar("T")
+
+_COMMIT_RE = re.compile(
+    r"(?:\b(?:final answer|correct answer|answer|correct option|correct choice|best option|best answer)"
+    r"(?:\s+(?:is|would be|should be|must be|will be))?\s*(?:[:=]|\bis\b)?"
+    r"|\bI(?:'ll| will| would)? (?:pick|choose|select|go with))\s*",
+    re.IGNORECASE,
+)
+_BOXED_RE = re.compile(r"\\boxed\{\s*(?:\\text(?:bf)?\{)?\s*\(?([A-Za-z])\)?\s*\}?\s*\}")
+# One letter in a wrapper: (B), [B], **B**, $B$, \text{B}, or bare.
+_TOKEN_RE = re.compile(
+    r"^[\s*_$\[(]*(?:\\text(?:bf)?\{)?\(?([A-Za-z])\)?\}?(?![A-Za-z0-9'])[\s*_$\])]*(?P<rest>.*)$",
+    re.DOTALL,
+)
+_ALTERNATIVE_RE = re.compile(r"^(?:[.,;:]?\s*)(?:or|and|/|,|vs\.?)\s*[*(\[]*([A-Za-z])\b", re.IGNORECASE)
+# A lowercase word after "A"/"I" makes it an article or pronoun, unless it links options.
+_WORD_AFTER_RE = re.compile(r"\s+(?!(?:or|and|nor|vs)\b)[a-z]")
+_BARE_RE = re.compile(r"(?<![\w'])([A-J])(?![\w'])")
+_STRONG_FORMS = (
+    re.compile(r"\(([A-J])\)"),  # (B)
+    re.compile(r"\*\*\s*\(?([A-J])\)?\s*\*\*"),  # **B**
+    re.compile(r"(?m)^\s*([A-J])\s*[.):](?:\s|$)"),  # "B. text" opening a line
+)
+
+
+def _letters(item: Mapping[str, Any]) -> str:
+    choices = item.get("choices")
+    if isinstance(choices, Sequence) and not isinstance(choices, str) and 0 < len(choices) <= len(LETTERS):
+        return LETTERS[: len(choices)]
+    return LETTERS
+
+
+def _leading_letter(segment: str, letters: str) -> tuple[str | None, bool]:
+    """The letter a segment opens with, and whether it goes on to name an alternative."""
+    m = _TOKEN_RE.match(segment)
+    if not m:
+        return None, False
+    letter, rest = m.group(1), m.group("rest")
+    if letter.upper() not in letters:
+        return None, False
+    after = segment[m.end(1) :]
+    wrapped = segment[: m.start(1)].strip() != "" or after[:1] in {")", "*", "]", "}", "$"}
+    # "the answer is a prime" / "answer: I think": an article, pronoun or word, not an option.
+    if not wrapped and (letter in "AI" or letter.islower()) and _WORD_AFTER_RE.match(after):
+        return None, False
+    alt = _ALTERNATIVE_RE.match(rest)
+    ambiguous = bool(alt and alt.group(1).upper() in letters and alt.group(1).upper() != letter.upper())
+    return letter.upper(), ambiguous
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[*_`$]", "", text)).strip().strip(".").strip().casefold()
+
+
+def extract_choice(answer: str, item: Mapping[str, Any] | None = None) -> tuple[str | None, str]:
+    """(letter or None, how it was found)."""
+    item = item or {}
+    letters = _letters(item)
+    text = answer.strip()
+    if not text:
+        return None, "empty"
+
+    commits = list(_COMMIT_RE.finditer(text))
+    for m in reversed(commits):
+        segment = text[m.end() : m.end() + 80].split("\n", 1)[0]
+        letter, ambiguous = _leading_letter(segment, letters)
+        if ambiguous:
+            return None, "ambiguous"
+        if letter:
+            return letter, "commitment"
+
+    boxed = [b.upper() for b in _BOXED_RE.findall(text) if b.upper() in letters]
+    if boxed:
+        return boxed[-1], "boxed"
+
+    choices = item.get("choices")
+    if isinstance(choices, Sequence) and not isinstance(choices, str):
+        said = {_norm(text)}
+        said.update(_norm(text[m.end() :].split("\n", 1)[0]) for m in commits[-1:])
+        hits = {LETTERS[i] for i, c in enumerate(choices[: len(letters)]) if _norm(str(c)) in said}
+        if len(hits) == 1:
+            return hits.pop(), "option_text"
+
+    whole, ambiguous = _leading_letter(text, letters)
+    if whole and not ambiguous and _TOKEN_RE.match(text).group("rest").strip(" .*)") == "":
+        return whole, "lone_letter"
+
+    found = {f.upper() for form in _STRONG_FORMS for f in form.findall(text) if f.upper() in letters}
+    last = re.search(r"(?:^|[\s:,])\(?([A-J])\)?[.!]?\s*$", text)
+    if last and last.group(1) in letters:
+        found.add(last.group(1))
+        # A closing lone letter only counts if no other bare capital letter competes with it.
+        found.update(
+            b.group(1) for b in _BARE_RE.finditer(text)
+            if b.group(1) in letters and not (b.group(1) in "AI" and _WORD_AFTER_RE.match(text, b.end()))
+        )
+    if len(found) == 1:
+        return found.pop(), "letter_form"
+    return None, "ambiguous" if found else "none"
+
+
+@register_scorer("choice")
+def score_choice(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
+    if truncated:
+        return Score(0.0, details={"reason": "truncated"})
+    gold = str(target).strip().strip("()").upper() if target is not None else ""
+    if isinstance(target, int) and not isinstance(target, bool):
+        gold = LETTERS[target] if 0 <= target < len(LETTERS) else ""
+    if len(gold) != 1 or gold not in LETTERS:
+        raise CotbenchError(f"choice scorer: target must be an option letter A-J, got {target!r}")
+    letter, method = extract_choice(answer, item)
+    return Score(1.0 if letter == gold else 0.0, extracted=letter, details={"method": method})
+
+
+def _stable_seed(seed: int, item_id: str) -> int:
+    digest = hashlib.sha256(f"{seed}\x00{item_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def shuffle_choices(choices: Sequence[T], correct_index: int, seed: int, item_id: str) -> tuple[list[T], int]:
+    """Deterministically shuffle ``choices`` for one item (same seed and id, same order on any
+    machine or Python process); returns the new list and the correct option's new index."""
+    if not 0 <= correct_index < len(choices):
+        raise CotbenchError(f"correct_index {correct_index} is out of range for {len(choices)} choices")
+    order = list(range(len(choices)))
+    random.Random(_stable_seed(seed, item_id)).shuffle(order)
+    return [choices[i] for i in order], order.index(correct_index)
