@@ -1,0 +1,49 @@
+"""``cotbench leaderboard``: build the static site, or preview it locally."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cotbench.errors import CotbenchError
+
+app = typer.Typer(help="Build and preview the static leaderboard site.", no_args_is_help=True)
+
+
+@app.command()
+def build(
+    results: Annotated[list[Path], typer.Argument(help="run directories, or directories of them")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="site folder to (re)write")] = Path("site"),
+    reference_map: Annotated[Optional[Path], typer.Option("--reference-map", help="YAML: model label or run id -> reference")] = None,
+    title: Annotated[str, typer.Option("--title", help="site title")] = "cotbench leaderboard",
+    samples: Annotated[bool, typer.Option("--samples/--no-samples", help="write the sample browser")] = True,
+    strict: Annotated[bool, typer.Option("--strict", help="fail on any malformed or partial result")] = False,
+) -> None:
+    """Build the site from RESULTS into --output."""
+    from cotbench.site.build import build_site
+
+    report = build_site(list(results), output, reference_map=reference_map, title=title, samples=samples, strict=strict)
+    for problem in report.problems:
+        typer.echo(f"skipped: {problem}", err=True)
+    typer.echo(f"wrote {report.pages} pages for {report.models} run(s) and {report.tasks} task(s) to {report.output}")
+
+
+@app.command()
+def serve(
+    site: Annotated[Path, typer.Argument(help="a built site folder")] = Path("site"),
+    port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8000,
+) -> None:
+    """Preview a built site at http://127.0.0.1:PORT/ (local only)."""
+    if not (site / "index.html").is_file():
+        raise CotbenchError(f"{site}: no index.html; build the site first")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        typer.echo(f"serving {site} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
