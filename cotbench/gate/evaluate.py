@@ -1,0 +1,330 @@
+"""Apply a gate policy to a baseline and a candidate run: one check per rule (or per task).
+
+Inputs are finished run directories, or model specs that are run first through
+``cotbench.runner.run_models`` with the policy's suite (the runner reuses cached results).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from cotbench.analysis.stats import Paired, holm, item_means, pair_items
+from cotbench.gate.policy import (
+    COMPLIANCE_LABEL,
+    HARMFUL_COMPLIANCE,
+    OVER_REFUSAL,
+    GateError,
+    Policy,
+    Rule,
+)
+from cotbench.gate.tests import Decision, NonInferiority, decide, noninferiority
+from cotbench.results.schema import SampleRecord, TaskInfo
+from cotbench.results.store import MANIFEST, RunDir
+
+Verdict = Literal["pass", "fail", "warn", "skipped"]
+EXCERPT_CHARS = 240
+
+
+class RunRef(BaseModel):
+    label: str
+    run_id: str
+    spec: str
+    path: str
+
+
+class ItemExample(BaseModel):
+    """A regressed item: metric values (raw units) and the start of both answers."""
+
+    task: str
+    sample_id: str
+    baseline: float
+    candidate: float
+    baseline_output: str
+    candidate_output: str
+
+
+class RuleCheck(BaseModel):
+    """One tested comparison. Values are in metric units; ``delta`` = candidate - baseline."""
+
+    rule: str
+    scope: str
+    metric: str
+    direction: str
+    tasks: list[str]
+    margin: float
+    verdict: Verdict
+    test: Decision | None = None
+    method: str | None = None
+    n_items: int = 0
+    n_unpaired: int = Field(0, description="items scored in only one of the two runs (left out)")
+    baseline: float | None = None
+    candidate: float | None = None
+    delta: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = Field(None, description="non-inferiority test, H0: worse by at least the margin")
+    p_regression: float | None = Field(None, description="H0: candidate not worse; Holm-adjusted over the gate's checks")
+    n_needed: int | None = None
+    bound: str | None = None
+    message: str = ""
+    worst: list[ItemExample] = Field(default_factory=list)
+
+
+class GateResult(BaseModel):
+    verdict: Literal["pass", "fail"]
+    n_warnings: int
+    baseline: RunRef
+    candidate: RunRef
+    policy_digest: str
+    alpha: float
+    checks: list[RuleCheck]
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.verdict == "pass" else 1
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Side:
+    ref: RunRef
+    infos: dict[str, TaskInfo]
+    samples: dict[str, list[SampleRecord]]
+
+    @classmethod
+    def load(cls, rd: RunDir) -> _Side:
+        m = rd.read_manifest()
+        infos = {t: rd.read_task(t).task for t in rd.task_names()}
+        samples = {t: list(rd.iter_samples(t)) for t in infos}
+        return cls(RunRef(label=m.model.label, run_id=m.run_id, spec=m.model.spec, path=str(rd.path)), infos, samples)
+
+
+def _metric_value(metric: str) -> Callable[[SampleRecord], float | None]:
+    """Per-sample value of a metric in raw units; unscored samples give None (left out)."""
+    if metric == "score":
+        return lambda s: s.score
+    label = COMPLIANCE_LABEL if metric in (HARMFUL_COMPLIANCE, OVER_REFUSAL) else metric.removeprefix("rate:")
+    invert = metric == OVER_REFUSAL
+    return lambda s: None if s.score is None else float((s.label == label) != invert)
+
+
+def _excerpt(s: SampleRecord | None) -> str:
+    if s is None:
+        return ""
+    text = s.answer or s.output
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
+
+
+# -- one check ------------------------------------------------------------------------------------
+
+
+def _matched_tasks(rule: Rule, base: _Side) -> list[str]:
+    return [
+        t for t, info in base.infos.items()
+        if (rule.domain is None or info.domain == rule.domain)
+        and (rule.tasks is None or any(fnmatch.fnmatchcase(t, p) for p in rule.tasks))
+    ]
+
+
+@dataclass
+class _Measured:
+    """A check with its test statistics, before the gate-wide adjustment decides it."""
+
+    rule: Rule
+    check: RuleCheck
+    result: NonInferiority | None = None
+    strata: list[tuple[str, Paired]] = field(default_factory=list)
+    candidate_all: float | None = None
+
+
+def _measure(rule: Rule, scope: str, tasks: list[str], base: _Side, cand: _Side, policy: Policy,
+             rng: np.random.Generator) -> _Measured:
+    value = _metric_value(rule.metric)
+    check = RuleCheck(rule=rule.name, scope=scope, metric=rule.metric, direction=str(rule.direction),
+                      tasks=tasks, margin=rule.margin, verdict="skipped")
+    m = _Measured(rule, check)
+    cand_means = []
+    for t in tasks:
+        bmap, cmap = item_means(base.samples[t], value), item_means(cand.samples[t], value)
+        if cmap:
+            cand_means.append(float(np.mean(list(cmap.values()))))
+        paired = pair_items(cmap, bmap)
+        check.n_unpaired += len(set(bmap) | set(cmap)) - paired.n
+        if paired.n:
+            m.strata.append((t, paired))
+    m.candidate_all = float(np.mean(cand_means)) if cand_means else None
+    if not m.strata:
+        check.message = "no item is scored in both runs"
+        return m
+    m.result = noninferiority([_orient(rule, p.a) for _, p in m.strata], [_orient(rule, p.b) for _, p in m.strata],
+                              rule.margin, policy.alpha, policy.power, policy.n_boot, rng)
+    sign = 1.0 if rule.higher_is_better else -1.0
+    check.ci_low, check.ci_high = sorted((sign * m.result.low, sign * m.result.high))
+    check.method, check.n_items = m.result.method, m.result.n
+    check.baseline = float(np.mean([p.b.mean() for _, p in m.strata]))
+    check.candidate = float(np.mean([p.a.mean() for _, p in m.strata]))
+    check.delta = check.candidate - check.baseline
+    check.p_value, check.n_needed = m.result.p_noninferior, m.result.n_needed
+    return m
+
+
+def _judge(m: _Measured, p_regression: float, base: _Side, cand: _Side, policy: Policy) -> RuleCheck:
+    check, rule, result = m.check, m.rule, m.result
+    if result is None:
+        return check
+    check.p_regression = p_regression
+    check.test = decide(result, rule.margin, policy.alpha, policy.min_items, p_regression)
+    if check.test == "pass":
+        check.verdict, check.message = "pass", f"within the {_pts(rule.margin)} margin"
+    elif check.test == "fail":
+        check.verdict, check.message = "fail", f"regression beyond the {_pts(rule.margin)} margin"
+    else:
+        check.verdict = "fail" if policy.inconclusive_action(rule) == "fail" else "warn"
+        need = (f"; about {check.n_needed} paired items needed (have {result.n})"
+                if check.n_needed and check.n_needed > result.n else "")
+        few = f"; fewer than {policy.min_items} paired items" if result.n < policy.min_items else ""
+        check.message = f"inconclusive for the {_pts(rule.margin)} margin{few}{need}"
+    _apply_bounds(check, rule, m.candidate_all)
+    if check.verdict != "pass":
+        check.worst = _worst(m.strata, base, cand, rule, policy.worst)
+    return check
+
+
+def _orient(rule: Rule, x: np.ndarray) -> np.ndarray:
+    """Item values with higher = better, so every test asks the same question."""
+    return x if rule.higher_is_better else 1.0 - x
+
+
+def _apply_bounds(check: RuleCheck, rule: Rule, value: float | None) -> None:
+    """Absolute limits on the candidate's own value (all its scored items of the matched tasks)."""
+    if value is None or (rule.max_value is None and rule.min_value is None):
+        return
+    broken = []
+    if rule.max_value is not None and value > rule.max_value:
+        broken.append(f"above the {_pct(rule.max_value)} limit")
+    if rule.min_value is not None and value < rule.min_value:
+        broken.append(f"below the {_pct(rule.min_value)} floor")
+    limits = ", ".join(x for x in (
+        f"≤ {_pct(rule.max_value)}" if rule.max_value is not None else "",
+        f"≥ {_pct(rule.min_value)}" if rule.min_value is not None else "") if x)
+    if broken:
+        check.bound = f"{_pct(value)} is {' and '.join(broken)}"
+        check.verdict = "fail"
+        check.message = f"{check.message}; candidate {check.bound}"
+    else:
+        check.bound = f"{_pct(value)} within {limits}"
+
+
+def _worst(strata: Sequence[tuple[str, Paired]], base: _Side, cand: _Side, rule: Rule, k: int) -> list[ItemExample]:
+    if k <= 0:
+        return []
+    rows = []
+    for t, p in strata:
+        d = _orient(rule, p.a) - _orient(rule, p.b)
+        rows.extend((float(d[i]), t, p.ids[i], float(p.b[i]), float(p.a[i])) for i in np.flatnonzero(d < 0))
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    out = []
+    for _, t, sid, bv, cv in rows[:k]:
+        first = lambda side: next((s for s in side.samples[t] if s.sample_id == sid), None)  # noqa: E731
+        out.append(ItemExample(task=t, sample_id=sid, baseline=bv, candidate=cv,
+                               baseline_output=_excerpt(first(base)), candidate_output=_excerpt(first(cand))))
+    return out
+
+
+def _pts(x: float) -> str:
+    return f"{100 * x:g}-point"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+# -- whole gate -----------------------------------------------------------------------------------
+
+
+def _check_versions(tasks: set[str], base: _Side, cand: _Side) -> None:
+    for t in sorted(tasks):
+        if t not in cand.infos:
+            raise GateError(f"task '{t}' is in the baseline run but missing from the candidate run "
+                            f"({cand.ref.path}); rerun the candidate with the same suite")
+        b, c = base.infos[t], cand.infos[t]
+        if b.hash != c.hash:
+            raise GateError(f"task '{t}' differs between runs (baseline version {b.version} hash {b.hash}, "
+                            f"candidate version {c.version} hash {c.hash}); rerun both with the same task version")
+
+
+def evaluate_gate(baseline: RunDir, candidate: RunDir, policy: Policy) -> GateResult:
+    """Run every rule of ``policy`` on two finished runs and combine the verdicts."""
+    base, cand = _Side.load(baseline), _Side.load(candidate)
+    if not base.infos:
+        raise GateError(f"{baseline.path}: the baseline run has no finished tasks")
+    rng = np.random.default_rng(policy.bootstrap_seed)
+    plans = [(rule, _matched_tasks(rule, base)) for rule in policy.rules]
+    _check_versions({t for _, ts in plans for t in ts}, base, cand)
+
+    measured: list[_Measured] = []
+    for rule, tasks in plans:
+        if not tasks:
+            scope = f"domain {rule.domain}" if rule.domain else "tasks " + ", ".join(rule.tasks or [])
+            measured.append(_Measured(rule, RuleCheck(
+                rule=rule.name, scope=scope, metric=rule.metric, direction=str(rule.direction), tasks=[],
+                margin=rule.margin, verdict="skipped", message="no matching task in the baseline run")))
+        elif rule.per_task:
+            measured.extend(_measure(rule, f"task {t}", [t], base, cand, policy, rng) for t in tasks)
+        else:
+            scope = f"domain {rule.domain}" if rule.domain and not rule.tasks else ", ".join(tasks)
+            measured.append(_measure(rule, scope, tasks, base, cand, policy, rng))
+
+    # Holm over every tested check keeps the whole gate's false-alarm rate at or below alpha.
+    tested = [m for m in measured if m.result is not None]
+    adjusted = dict(zip(map(id, tested), holm([m.result.p_regression for m in tested]))) if tested else {}
+    checks = [_judge(m, adjusted.get(id(m), 1.0), base, cand, policy) for m in measured]
+
+    notes = []
+    extra = sorted(set(cand.infos) - set(base.infos))
+    if extra:
+        notes.append(f"tasks only in the candidate run, not compared: {', '.join(extra)}")
+    if all(c.verdict == "skipped" for c in checks):
+        raise GateError("no policy rule matched any task of the baseline run; check the policy's domains and tasks")
+    verdict: Literal["pass", "fail"] = "fail" if any(c.verdict == "fail" for c in checks) else "pass"
+    return GateResult(verdict=verdict, n_warnings=sum(c.verdict == "warn" for c in checks),
+                      baseline=base.ref, candidate=cand.ref, policy_digest=policy.digest(), alpha=policy.alpha,
+                      checks=checks, notes=notes)
+
+
+def resolve_runs(args: Sequence[str], policy: Policy, output: Path) -> list[RunDir]:
+    """Each argument is a run directory (it holds manifest.json) or a model spec to run first."""
+    specs = [a for a in args if not (Path(a) / MANIFEST).is_file()]
+    ran: dict[str, RunDir] = {}
+    if specs:
+        try:
+            from cotbench.runner import run_models
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("cotbench.runner", "cotbench"):
+                raise
+            raise GateError(f"'{specs[0]}' is not a run directory (no {MANIFEST}), and running model specs "
+                            "needs cotbench.runner, which this installation lacks") from None
+        unique = list(dict.fromkeys(specs))
+        runs = run_models(unique, suite=policy.suite, tasks=policy.tasks, limit=policy.limit, output=output,
+                          engine=policy.engine, seed=policy.seed)
+        if len(runs) != len(unique):
+            raise GateError(f"the runner returned {len(runs)} runs for {len(unique)} model specs")
+        ran = dict(zip(unique, runs))
+    return [ran[a] if a in ran else RunDir(a) for a in args]
+
+
+def run_gate(baseline: str, candidate: str, policy: Policy, output: Path = Path("runs")) -> GateResult:
+    """The gate as a function: resolve both sides (running specs if needed), then evaluate."""
+    base_rd, cand_rd = resolve_runs([baseline, candidate], policy, output)
+    return evaluate_gate(base_rd, cand_rd, policy)
+
