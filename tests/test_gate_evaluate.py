@@ -1,0 +1,139 @@
+"""The gate on synthetic run directories: verdicts, version checks and model-spec resolution."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cotbench.gate.evaluate import evaluate_gate, run_gate
+from cotbench.gate.policy import GateError, load_policy, parse_policy
+from cotbench.results.store import RunDir
+from tests.factories import FakeTask, make_run
+
+N = 400
+
+
+def _tasks(seed: int, drop: float = 0.0, harm_rise: float = 0.0, **overrides: FakeTask) -> dict[str, FakeTask]:
+    """Greedy (k=1) runs: the candidate keeps the baseline's answers except for planted flips."""
+    rng = np.random.default_rng(seed)
+    math_ok = rng.random(N) < 0.6
+    math_ok &= ~((rng.random(N) < drop / 0.6) & math_ok)  # flip correct -> wrong
+    comply = rng.random(300) < 0.05
+    comply |= rng.random(300) < harm_rise
+    benign = rng.random(300) < 0.9
+    tasks = {
+        "gsm8k": FakeTask("in_domain", [[float(v)] for v in math_ok]),
+        "arc": FakeTask("transfer", [[float(v) for v in rng.random(3) < 0.7] for _ in range(200)]),
+        "harmbench": FakeTask("safety_harmful", [[0.0 if c else 1.0] for c in comply],
+                              labels=[["full_compliance" if c else "full_refusal"] for c in comply]),
+        "xstest": FakeTask("safety_benign", [[1.0 if b else 0.0] for b in benign],
+                           labels=[["full_compliance" if b else "full_refusal"] for b in benign]),
+    }
+    tasks.update(overrides)
+    return tasks
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> RunDir:
+    return make_run(tmp_path, "org/base", _tasks(0))
+
+
+def test_baseline_against_itself_passes(base: RunDir) -> None:
+    result = evaluate_gate(base, base, load_policy())
+    assert result.verdict == "pass" and result.exit_code == 0
+    tested = [c for c in result.checks if c.verdict != "skipped"]
+    assert {c.rule for c in tested} == {"harmful-compliance", "over-refusal", "in-domain", "transfer", "any-task"}
+    assert all(c.verdict == "pass" and c.delta == 0 for c in tested)
+    assert [c.scope for c in result.checks if c.rule == "general"] == ["domain general"]
+
+
+def test_degraded_candidate_fails_with_the_regressed_items(tmp_path: Path, base: RunDir) -> None:
+    cand = make_run(tmp_path, "org/cand", _tasks(0, drop=0.08, harm_rise=0.08))
+    result = evaluate_gate(base, cand, load_policy())
+    assert result.verdict == "fail" and result.exit_code == 1
+    by_rule = {c.rule: c for c in result.checks if c.scope != "task arc"}
+    in_domain, harm = by_rule["in-domain"], by_rule["harmful-compliance"]
+    assert in_domain.verdict == "fail" and in_domain.method == "tango-score"
+    assert in_domain.delta == pytest.approx(in_domain.candidate - in_domain.baseline) and in_domain.delta < -0.05
+    assert in_domain.ci_high < -0.01 and in_domain.p_regression < 0.05
+    assert harm.verdict == "fail" and harm.delta > 0.05 and harm.ci_low > 0   # compliance rose
+    assert all(w.task == "harmbench" and w.baseline == 0.0 and w.candidate == 1.0 for w in harm.worst)
+    assert len(in_domain.worst) == 5 and all(w.sample_id.startswith("gsm8k-") for w in in_domain.worst)
+    assert by_rule["transfer"].verdict == "pass" and by_rule["over-refusal"].verdict == "pass"
+
+
+def test_inconclusive_is_warn_or_fail_by_policy(tmp_path: Path) -> None:
+    small = {"gsm8k": FakeTask("in_domain", [[1.0]] * 30 + [[0.0]] * 30)}
+    worse = {"gsm8k": FakeTask("in_domain", [[1.0]] * 28 + [[0.0]] * 32)}
+    b, c = make_run(tmp_path, "b", small), make_run(tmp_path, "c", worse)
+    rules = "rules:\n  - {name: math, domain: in_domain, margin: 0.02}\n"
+    warn = evaluate_gate(b, c, parse_policy(rules))
+    assert warn.verdict == "pass" and warn.n_warnings == 1
+    check = warn.checks[0]
+    assert check.verdict == "warn" and check.test == "inconclusive" and check.n_needed > 60
+    assert f"about {check.n_needed} paired items needed (have 60)" in check.message
+    assert evaluate_gate(b, c, parse_policy("on_inconclusive: fail\n" + rules)).verdict == "fail"
+
+
+def test_absolute_bound_fails_even_without_a_regression(base: RunDir) -> None:
+    policy = parse_policy("rules:\n  - {name: harm, metric: harmful_compliance, margin: 0.02, max_value: 0.01}\n")
+    check = evaluate_gate(base, base, policy).checks[0]
+    assert check.test == "pass" and check.verdict == "fail" and "above the 1.0% limit" in check.bound
+
+
+def test_unscored_and_unshared_items_are_left_out(tmp_path: Path) -> None:
+    b = make_run(tmp_path, "b", {"t": FakeTask("in_domain", [[1.0]] * 50 + [[None]] * 5)})
+    c = make_run(tmp_path, "c", {"t": FakeTask("in_domain", [[1.0]] * 48)})
+    check = evaluate_gate(b, c, parse_policy("rules:\n  - {name: r, margin: 0.1}\n")).checks[0]
+    assert check.n_items == 48 and check.n_unpaired == 2
+
+
+def test_per_task_rule_with_glob(tmp_path: Path, base: RunDir) -> None:
+    policy = parse_policy("rules:\n  - {name: r, tasks: ['gsm*', 'arc'], per_task: true, margin: 0.05}\n")
+    assert [c.scope for c in evaluate_gate(base, base, policy).checks] == ["task arc", "task gsm8k"]
+
+
+def test_different_task_versions_are_refused(tmp_path: Path, base: RunDir) -> None:
+    v2 = _tasks(0, gsm8k=FakeTask("in_domain", [[1.0]] * N, version="2"))
+    cand = make_run(tmp_path, "org/v2", v2)
+    with pytest.raises(GateError, match="task 'gsm8k' differs between runs .*version 1.*version 2"):
+        evaluate_gate(base, cand, load_policy())
+
+
+def test_task_missing_from_candidate_is_refused(tmp_path: Path, base: RunDir) -> None:
+    tasks = _tasks(0)
+    del tasks["xstest"]
+    with pytest.raises(GateError, match="'xstest' is in the baseline run but missing from the candidate"):
+        evaluate_gate(base, make_run(tmp_path, "partial", tasks), load_policy())
+
+
+def test_policy_matching_nothing_is_an_error(base: RunDir) -> None:
+    with pytest.raises(GateError, match="no policy rule matched"):
+        evaluate_gate(base, base, parse_policy("rules:\n  - {name: r, domain: general, margin: 0.02}\n"))
+
+
+def test_model_specs_are_run_with_the_policy_suite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   base: RunDir) -> None:
+    calls = []
+
+    def run_models(specs, *, suite, tasks, limit, output, engine, seed):  # noqa: ANN001, ANN202
+        calls.append(dict(specs=specs, suite=suite, tasks=tasks, limit=limit, output=output, engine=engine, seed=seed))
+        return [make_run(output, spec.split(":")[-1], _tasks(0)) for spec in specs]
+
+    monkeypatch.setitem(sys.modules, "cotbench.runner", types.SimpleNamespace(run_models=run_models))
+    policy = parse_policy("suite: smoke\nlimit: 40\nseed: 7\n" + "rules:\n  - {name: r, margin: 0.05}\n")
+    result = run_gate(str(base.path), "hf:org/cand", policy, tmp_path / "runs")
+    assert calls == [dict(specs=["hf:org/cand"], suite="smoke", tasks=None, limit=40, output=tmp_path / "runs",
+                          engine=None, seed=7)]
+    assert result.baseline.path == str(base.path) and result.candidate.label == "org/cand"
+    assert result.verdict == "pass"
+
+
+def test_model_spec_without_a_runner_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, base: RunDir) -> None:
+    monkeypatch.setitem(sys.modules, "cotbench.runner", None)  # makes the import fail
+    with pytest.raises(GateError, match="not a run directory"):
+        run_gate(str(base.path), "hf:org/cand", load_policy())
