@@ -47,6 +47,7 @@ def test_policy_file_round_trip(tmp_path: Path) -> None:
         ("alpha: 0.7\n" + MINIMAL, "alpha"),
         ("on_inconclusive: ignore\n" + MINIMAL, "on_inconclusive"),
         ("rules: []\n", "rules"),
+        ("suite: smoke\ntasks: [arithmetic]\n" + MINIMAL, "either suite or tasks"),
         ("suite: quick\n", "rules"),
         ("- just\n- a list\n", "expected a mapping"),
         ("rules: [\n", "not valid YAML"),

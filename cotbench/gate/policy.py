@@ -86,7 +86,7 @@ class Rule(_Strict):
 class Policy(_Strict):
     """What to run for a gate and the rules that decide it."""
 
-    suite: str | None = "quick"
+    suite: str | None = Field(None, description="suite run for model specs; None: cotbench's default suite")
     tasks: list[str] | None = None
     limit: int | None = Field(None, gt=0)
     seed: int | None = 1234
@@ -102,6 +102,8 @@ class Policy(_Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Policy:
+        if self.suite and self.tasks:
+            raise ValueError("give either suite or tasks, not both")
         seen: set[str] = set()
         for r in self.rules:
             if r.name in seen:
