@@ -1,0 +1,192 @@
+"""Dip-and-recovery detection: planted dips are found, pure noise yields no dip (seeded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cotbench.analysis.trajectory import (
+    TaskObs,
+    Trajectory,
+    compute_trajectory,
+    detect,
+    from_csv,
+    from_runs,
+    infer_domain,
+    trajectory,
+)
+from cotbench.errors import CotbenchError
+from tests.factories import FakeTask, make_run
+
+FIXTURE = Path(__file__).parent / "fixtures" / "qwen3_4b_base_math_cot_20k.csv"
+STEPS = [10, 20, 40, 80, 160, 320, 640, 1280]
+
+
+def _items(rng: np.random.Generator, p: np.ndarray) -> TaskObs:
+    vals = (rng.random(len(p)) < p).astype(float)
+    items = {f"i{j}": v for j, v in enumerate(vals)}
+    return TaskObs(float(vals.mean()), float(vals.var(ddof=1)) / len(vals), len(vals), items)
+
+
+def _aggregate(rng: np.random.Generator, p: float, n: int) -> TaskObs:
+    v = rng.binomial(n, p) / n
+    return TaskObs(v, v * (1 - v) / n, n)
+
+
+def _shift(p: np.ndarray, d: float) -> np.ndarray:
+    """Move the mean item probability (0.5) by ``d`` without clipping: scale towards 0 or 1."""
+    return p * (1 + 2 * d) if d < 0 else p + 2 * d * (1 - p)
+
+
+def _series(rng: np.random.Generator, n: int, shifts: list[float], paired: bool):
+    """Reference plus one checkpoint per shift; items have their own difficulty (paired case)."""
+    if paired:
+        difficulty = rng.beta(2, 2, n)
+        ref = {"t": _items(rng, difficulty)}
+        cks = [(s, {"t": _items(rng, _shift(difficulty, d))}) for s, d in zip(STEPS, shifts)]
+    else:
+        ref = {"t": _aggregate(rng, 0.5, n)}
+        cks = [(s, {"t": _aggregate(rng, 0.5 + d, n)}) for s, d in zip(STEPS, shifts)]
+    return detect("t", "task", "in_domain", "score", (0, ref), cks)
+
+
+def _depth(n: int, z: float) -> float:
+    """A shift of ``z`` standard errors of a checkpoint-vs-reference difference at ``n`` items."""
+    return z * (0.5 / n) ** 0.5
+
+
+@pytest.mark.parametrize("paired", [True, False])
+@pytest.mark.parametrize("n", [50, 200, 1000])
+def test_pure_noise_rarely_dips(n: int, paired: bool) -> None:
+    rng = np.random.default_rng(1000 + n + paired)
+    trials = 150
+    clean = sum(_series(rng, n, [0.0] * len(STEPS), paired).verdict == "no-dip" for _ in range(trials))
+    assert clean / trials >= 0.95
+
+
+@pytest.mark.parametrize("paired", [True, False])
+@pytest.mark.parametrize("n", [100, 300, 1000])
+def test_planted_dips_found(n: int, paired: bool) -> None:
+    """Every planted dip is found at its step; verdicts right in nearly every trial."""
+    rng = np.random.default_rng(7 + n + paired)
+    d = _depth(n, 5.5)
+    recovered = [0, -d, -d / 2, 0, d / 4, d / 2, d / 2, d / 2]
+    late = [0, 0, 0, 0, 0, 0, -d / 2, -d]
+    trials, right = 20, 0
+    for _ in range(trials):
+        s = _series(rng, n, recovered, paired)
+        assert s.dip is not None and s.dip.step == 20 and s.dip.depth_ci_low > 0
+        right += s.verdict == "dip-recovered" and s.recovery_step is not None and s.recovery_step >= 40
+        late_dip = _series(rng, n, late, paired)
+        assert late_dip.dip is not None and late_dip.dip.step == 1280 and late_dip.verdict == "degraded"
+    assert right / trials >= 0.95
+
+
+@pytest.mark.parametrize("paired", [True, False])
+@pytest.mark.parametrize("n", [400, 1000])
+def test_rising_versus_flat_below_reference(n: int, paired: bool) -> None:
+    """Telling "keep training" from "degraded" needs a larger effect than finding the dip; the
+    rising test is controlled at alpha/2 per series, so a flat plateau is rarely called rising."""
+    rng = np.random.default_rng(11 + n + paired)
+    d = _depth(n, 9.0)
+    in_dip = [0, -d / 4, -d, -d, -0.8 * d, -0.6 * d, -0.5 * d, -0.5 * d]
+    degraded = [0, 0, -d / 2, -d, -d, -d, -d, -d]
+    trials = 20
+    rising = [_series(rng, n, in_dip, paired) for _ in range(trials)]
+    flat = [_series(rng, n, degraded, paired) for _ in range(trials)]
+    assert all(s.dip is not None for s in rising + flat)
+    assert sum(s.verdict == "in-dip" for s in rising) / trials >= 0.9
+    assert sum(s.verdict == "degraded" for s in flat) / trials >= 0.9
+    assert all(s.onset_step <= s.dip.step for s in flat)
+
+
+def test_published_qwen3_4b_math_cot_fixture() -> None:
+    t = from_csv(FIXTURE)
+    for task in ("MATH500", "LiveCodeBench v2"):
+        s = t.get(task, "task")
+        assert s.verdict == "dip-recovered", task
+        assert s.dip.step == 20 and s.recovery_step == 640
+    assert t.get("GPQA-Diamond", "task").verdict == "no-dip"
+    assert t.get("in_domain", "domain").verdict == "dip-recovered"
+    math = t.get("MATH500", "task")
+    assert math.dip.depth == pytest.approx(0.708 - 0.629)
+    assert math.peak_step == 640 and math.peak_value == pytest.approx(0.862)
+    # step 20 has no MMLU-Pro: the transfer delta uses only the tasks shared with the reference
+    p20 = t.get("transfer", "domain").points[0]
+    assert p20.tasks == ["GPQA-Diamond", "LiveCodeBench v2"]
+    assert p20.delta == pytest.approx(((0.145 - 0.206) + (0.173 - 0.146)) / 2)
+    assert t.steps == [20, 640] and t.reference_step == 0
+
+
+def test_csv_variance_uses_k_with_icc(tmp_path: Path) -> None:
+    f = tmp_path / "s.csv"
+    f.write_text("step,task,score,n,k,domain\n0,foo,0.5,100,4,general\n10,foo,0.4,100,4,general\n")
+    conservative = from_csv(f).get("foo", "task").points[0]
+    independent = from_csv(f, icc=0.0).get("foo", "task").points[0]
+    # icc=1: var = .25/100 + .24/100; icc=0: each divided by k=4
+    assert conservative.delta_ci_high - conservative.delta == pytest.approx(1.959964 * (0.0049) ** 0.5, rel=1e-5)
+    assert independent.delta_ci_high - independent.delta == pytest.approx(1.959964 * (0.0049 / 4) ** 0.5, rel=1e-5)
+    assert independent.p_worse < conservative.p_worse
+
+
+def test_domain_inference_and_csv_errors(tmp_path: Path) -> None:
+    assert infer_domain("MATH-500") == "in_domain" and infer_domain("aime24") == "in_domain"
+    assert infer_domain("mmlu_pro") == "transfer" and infer_domain("IFEval") == "general"
+    with pytest.raises(CotbenchError, match="domain"):
+        infer_domain("mystery_bench")
+    bad = tmp_path / "b.csv"
+    bad.write_text("step,task,score\n0,math500,50\n")
+    with pytest.raises(CotbenchError, match="missing column"):
+        from_csv(bad)
+    bad.write_text("step,task,score,n\n0,mystery,50,10\n10,mystery,40,10\n")
+    with pytest.raises(CotbenchError, match="cannot infer"):
+        from_csv(bad)
+    bad.write_text("step,task,score,n\n0,math500,50,10\n")
+    with pytest.raises(CotbenchError, match="besides the reference"):
+        from_csv(bad)
+
+
+def _ck(root: Path, step: int, math: list[int], harm_labels: list[str]) -> Path:
+    score = {"full_compliance": 0.0, "full_refusal": 1.0}
+    return make_run(root, "ckpt", {
+        "math": FakeTask("in_domain", [[s] for s in math], reasoning_tokens=100 + step),
+        "harm": FakeTask("safety_harmful", [[score[x]] for x in harm_labels], labels=[[x] for x in harm_labels]),
+    }, step=step).path
+
+
+def test_from_runs_dip_and_safety_onset(tmp_path: Path) -> None:
+    n = 60
+    good, bad = [1] * n, [1] * 10 + [0] * (n - 10)
+    refuse, comply = ["full_refusal"] * n, ["full_compliance"] * 40 + ["full_refusal"] * (n - 40)
+    runs = [_ck(tmp_path, 0, good, refuse), _ck(tmp_path, 10, bad, refuse),
+            _ck(tmp_path, 20, good, comply), _ck(tmp_path, 30, good, comply)]
+    t = from_runs(runs)
+    assert t.reference_step == 0 and t.steps == [10, 20, 30]
+    math = t.get("in_domain", "domain")
+    assert math.verdict == "dip-recovered" and math.dip.step == 10 and math.recovery_step == 20
+    harm = t.get("safety_harmful", "domain")
+    assert harm.metric == "harmful_compliance" and not harm.higher_is_better
+    assert harm.verdict == "degraded" and harm.onset_step == 20
+    assert harm.points[1].delta == pytest.approx(40 / 60)
+    tok = {(p.domain, p.step): p.reasoning_tokens for p in t.tokens}
+    assert tok[("in_domain", 30)] == 130
+    # the same through the DataFrame API, and steps given explicitly
+    df = trajectory(runs[1:], reference=runs[0], steps=[1, 2, 3])
+    assert set(df[df.series == "math"].step) == {0, 1, 2, 3}
+    assert Trajectory.model_validate_json(t.model_dump_json()) == t
+
+
+def test_from_runs_errors_and_version_mismatch(tmp_path: Path) -> None:
+    a = make_run(tmp_path, "m", {"math": FakeTask("in_domain", [[1], [0]])}, step=0).path
+    b = make_run(tmp_path, "m", {"math": FakeTask("in_domain", [[1], [1]], version="2")}, step=5).path
+    c = make_run(tmp_path, "nostep", {"math": FakeTask("in_domain", [[1], [1]])}).path
+    with pytest.raises(CotbenchError, match="no training step"):
+        from_runs([a, c])
+    with pytest.raises(CotbenchError, match="step overrides"):
+        from_runs([a, b], steps=[0])
+    with pytest.raises(CotbenchError, match="not both"):
+        compute_trajectory([a], scores=FIXTURE)
+    with pytest.raises(CotbenchError, match="nothing to compare"):
+        from_runs([a, b])  # the only checkpoint's task is another version
