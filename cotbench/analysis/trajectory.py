@@ -119,15 +119,13 @@ class Trajectory(BaseModel):
     alpha: float
     correction: str = "holm"
     variance: str = Field(description="how the sampling variance was obtained")
+    verdicts: dict[str, Verdict] = Field(default_factory=dict, description="per-domain verdicts")
     series: list[Series]
     tokens: list[TokenPoint] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 
     def get(self, name: str, kind: str | None = None) -> Series | None:
         return next((s for s in self.series if s.name == name and (kind is None or s.kind == kind)), None)
-
-    def verdicts(self, kind: str = "domain") -> dict[str, str]:
-        return {s.name: s.verdict for s in self.series if s.kind == kind}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (series, step), reference row included (delta 0)."""
@@ -345,7 +343,7 @@ def from_runs(
     ref = _load(reference) if reference is not None else min(loaded, key=lambda r: r.step)  # type: ignore[arg-type]
     if ref.step is None:  # a base model run has no training step: plot it at 0
         ref.step = 0
-    checkpoints = [r for r in loaded if r is not ref and r.path != ref.path]
+    checkpoints = [r for r in loaded if r is not ref and Path(r.path).resolve() != Path(ref.path).resolve()]
     seen: dict[int, str] = {}
     for r in checkpoints:
         if r.step in seen:
@@ -404,7 +402,8 @@ def _analyse(ref_step: int, ref_obs: dict[tuple[str, str], TaskObs],
     for dom, t in extra:
         warnings.append(f"task {t} ({dom}) is missing at the reference step; not analysed")
     return Trajectory(model=model, source=source, reference_step=ref_step, steps=[s for s, _ in ck_obs],
-                      alpha=alpha, variance=variance, series=series, warnings=warnings)
+                      alpha=alpha, variance=variance, series=series, warnings=warnings,
+                      verdicts={s.name: s.verdict for s in series if s.kind == "domain"})
 
 
 # -- sources: published or exported numbers ------------------------------------------------------------

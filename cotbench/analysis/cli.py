@@ -1,0 +1,97 @@
+"""CLI commands ``profile`` and ``trajectory``: parsing and printing only.
+
+Register them on the main app with ``app.command()(profile)`` and ``app.command()(trajectory)``;
+``app`` below holds both for use on its own. Errors are ``CotbenchError`` (exit 2 in the main CLI).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+# ``cotbench.analysis.profile`` / ``.trajectory`` are the DataFrame functions; import from the modules.
+from cotbench.analysis.profile import compute_profile
+from cotbench.analysis.trajectory import compute_trajectory
+from cotbench.analysis.stats import DEFAULT_N_BOOT, DEFAULT_SEED
+from cotbench.errors import CotbenchError
+
+app = typer.Typer(help="Capability-cost profiles and checkpoint trajectories.", no_args_is_help=True)
+
+
+def _figures(kind: str, obj: object, figure_dir: Path, quiet: bool) -> None:
+    from cotbench.analysis import figures  # matplotlib only when figures are asked for
+
+    paths = figures.profile_figures(obj, figure_dir) if kind == "profile" else figures.trajectory_figures(obj, figure_dir)  # type: ignore[arg-type]
+    # with --json, stdout carries only JSON
+    out = Console(stderr=True) if quiet else Console()
+    out.print(f"wrote {len(paths)} figure files to {figure_dir}", markup=False)
+
+
+def profile(
+    run: Annotated[Path, typer.Argument(help="run directory of the model (or checkpoint)")],
+    reference: Annotated[Path, typer.Option("--reference", "-r", help="run directory of the reference, e.g. the base model")],
+    json_out: Annotated[bool, typer.Option("--json", help="print the Profile as JSON instead of tables")] = False,
+    figure_dir: Annotated[Optional[Path], typer.Option("--figure-dir", help="write the capability-cost plane and per-domain bars (PNG, SVG)")] = None,
+    seed: Annotated[int, typer.Option(help="bootstrap seed")] = DEFAULT_SEED,
+    n_boot: Annotated[int, typer.Option("--n-boot", help="bootstrap resamples")] = DEFAULT_N_BOOT,
+) -> None:
+    """Capability-cost profile of RUN against --reference: per-domain and per-task deltas with CIs,
+    Transferability Index, safety cost, token cost and reasoning behaviour."""
+    p = compute_profile(run, reference, n_boot=n_boot, seed=seed)
+    if json_out:
+        sys.stdout.write(p.model_dump_json(indent=2) + "\n")
+    else:
+        from cotbench.analysis.render import print_profile
+
+        print_profile(p)
+    if figure_dir is not None:
+        _figures("profile", p, figure_dir, json_out)
+
+
+def parse_steps(text: str) -> list[int]:
+    """``"0,20,640"`` -> ``[0, 20, 640]``."""
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise CotbenchError(f"--step-override must be comma-separated integers, got {text!r}") from None
+
+
+def trajectory(
+    runs: Annotated[Optional[list[Path]], typer.Argument(help="checkpoint run directories (or folders of runs)")] = None,
+    reference: Annotated[Optional[Path], typer.Option("--reference", "-r", help="reference run (default: the earliest step)")] = None,
+    scores: Annotated[Optional[Path], typer.Option("--scores", help="CSV of published/exported numbers: step, task, score, n[, domain, k]")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the Trajectory (with per-domain verdicts) as JSON")] = False,
+    figure_dir: Annotated[Optional[Path], typer.Option("--figure-dir", help="write one figure per domain (PNG, SVG)")] = None,
+    step_override: Annotated[Optional[str], typer.Option("--step-override", help="comma-separated training steps, one per RUN, in order")] = None,
+) -> None:
+    """Curves over training steps and dip-and-recovery verdicts per domain, task and safety rate."""
+    if not runs and scores is None:
+        raise CotbenchError("give checkpoint run directories or --scores FILE.csv")
+    if scores is not None and step_override:
+        raise CotbenchError("--step-override applies to run directories, not to --scores")
+    paths = _expand(runs or [])
+    steps = parse_steps(step_override) if step_override else None
+    t = compute_trajectory(paths, reference, scores, steps)
+    if json_out:
+        sys.stdout.write(t.model_dump_json(indent=2) + "\n")
+    else:
+        from cotbench.analysis.render import print_trajectory
+
+        print_trajectory(t)
+    if figure_dir is not None:
+        _figures("trajectory", t, figure_dir, json_out)
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Run directories named directly, or the runs one level below a folder of runs."""
+    from cotbench.results.load import find_runs
+
+    return [rd.path for rd in find_runs(list(paths))] if paths else []
+
+
+app.command()(profile)
+app.command()(trajectory)
