@@ -137,3 +137,16 @@ def test_model_spec_without_a_runner_is_a_clear_error(monkeypatch: pytest.Monkey
     monkeypatch.setitem(sys.modules, "cotbench.runner", None)  # makes the import fail
     with pytest.raises(GateError, match="not a run directory"):
         run_gate(str(base.path), "hf:org/cand", load_policy())
+
+
+def test_no_scored_pairs_is_inconclusive_not_skipped(tmp_path: Path) -> None:
+    b = make_run(tmp_path, "b", {"t": FakeTask("safety_harmful", [[1.0]] * 30, labels=[["full_refusal"]] * 30)})
+    # Every answer truncated except one extra item the baseline lacks (an all-unscored task
+    # cannot be stored: its metrics would be NaN).
+    c = make_run(tmp_path, "c", {"t": FakeTask("safety_harmful", [[None]] * 30 + [[1.0]],
+                                               labels=[["truncated"]] * 30 + [["full_refusal"]])})
+    rules = "rules:\n  - {name: harm, metric: harmful_compliance, margin: 0.02}\n"
+    check = evaluate_gate(b, c, parse_policy(rules)).checks[0]
+    assert (check.test, check.verdict, check.n_unpaired) == ("inconclusive", "warn", 31)
+    assert "no item is scored in both runs" in check.message
+    assert evaluate_gate(b, c, parse_policy("on_inconclusive: fail\n" + rules)).verdict == "fail"

@@ -181,6 +181,9 @@ def _measure(rule: Rule, scope: str, tasks: list[str], base: _Side, cand: _Side,
 def _judge(m: _Measured, p_regression: float, base: _Side, cand: _Side, policy: Policy) -> RuleCheck:
     check, rule, result = m.check, m.rule, m.result
     if result is None:
+        if check.tasks:  # tasks matched but nothing to compare (e.g. every answer unscored): no evidence
+            check.test = "inconclusive"
+            check.verdict = "fail" if policy.inconclusive_action(rule) == "fail" else "warn"
         return check
     check.p_regression = p_regression
     check.test = decide(result, rule.margin, policy.alpha, policy.min_items, p_regression)
