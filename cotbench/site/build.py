@@ -21,7 +21,8 @@ from cotbench.site import charts
 from cotbench.site.assets import static_dir, templates_dir
 from cotbench.site.data import CAPABILITY_DOMAINS, DOMAINS, Entry, Estimate, SiteData, compliance_rate, load_site_data, metric, token_cost
 from cotbench.analysis.profile import Profile
-from cotbench.site.profiles import profiles_for
+from cotbench.analysis.trajectory import Trajectory
+from cotbench.site.profiles import profiles_for, trajectories_for
 from cotbench.site.safety import safe_url, slugify
 from cotbench.site.summary import Summary, summarize
 
@@ -190,10 +191,11 @@ def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: 
     # Charts first, rendered together so that the threads stay busy.
     todo: list[charts.Chart] = []
     for e in data.entries:
-        rows = _profile_rows(e, task_slugs)
+        rows = _profile_rows(e, summaries[e.run_id])
         if rows:
             todo.append(charts.interval_bars(f"c-{e.slug}", rows, f"Profile of {e.display}",
-                                             f"Score per task with 95% intervals for {e.display}", "domain"))
+                                             f"Domain scores and safety rates with 95% intervals for {e.display}",
+                                             "kind"))
     for name, versions in data.tasks.items():
         for v in versions:
             rows = [dict(label=e.display, group=e.family, **_interval(metric(tr, "score"))) for e, tr in v.results]
@@ -210,9 +212,11 @@ def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: 
                                  "Each point is a model against its reference: x is the in-domain score gain, "
                                  "y the change in harmful-compliance rate (up is less safe)."))
     series = _series(data.entries)
-    for key, members in series.items():
-        todo.append(charts.trajectory(f"c-{slugify(key)}", _trajectory_rows(members, summaries),
-                                      f"Trajectory of {key}", f"Domain scores of {key} over {len(members)} checkpoints"))
+    trajectories = trajectories_for(series, report.problems)
+    for key, traj in trajectories.items():
+        todo.append(charts.trajectory(f"c-{slugify(key)}", _trajectory_rows(traj), f"Trajectory of {key}",
+                                      f"Domain scores of {key} over {len(traj.steps) + 1} checkpoints, "
+                                      f"with 95% intervals; verdicts: {_verdict_text(traj)}"))
     svgs = charts.render(todo)
 
     rows = [_row(e, summaries[e.run_id], group_names[e.group], profiles.get(e.run_id)) for g in data.groups for e in g.entries]
@@ -232,7 +236,7 @@ def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: 
                 sample_counts[task] = _write_samples(w, e, task, ctx, report)
         w.page(f"models/{e.slug}.html", "model.html", e=e, s=summaries[e.run_id], svg=svgs.get(f"c-{e.slug}"),
                sample_counts=sample_counts, series=series.get(e.series or "", []),
-               trajectory_svg=svgs.get(f"c-{slugify(e.series)}") if e.series in series else None, verdict=None,
+               trajectory_svg=svgs.get(f"c-{slugify(e.series)}") if e.series in trajectories else None, trajectory=trajectories.get(e.series or ""),
                compliance_rate=compliance_rate, token_cost=token_cost, metric=metric, **ctx)
     for name, versions in data.tasks.items():
         for v in versions:
@@ -249,17 +253,23 @@ def _series(entries: list[Entry]) -> dict[str, list[Entry]]:
     return {k: sorted(v, key=lambda e: (e.step, e.run_id)) for k, v in sorted(out.items()) if len(v) > 1}
 
 
-def _trajectory_rows(members: list[Entry], summaries: dict[str, Summary]) -> list[dict[str, Any]]:
+def _trajectory_rows(traj: Trajectory) -> list[dict[str, Any]]:
+    """Domain-level series of a trajectory, the reference step included."""
     rows = []
-    for e in members:
-        s = summaries[e.run_id]
-        named = [(charts.DOMAIN_LABELS[d], est) for d, est in s.domains.items()]
-        named += [("harmful compliance", s.harmful_compliance), ("over-refusal", s.over_refusal)]
-        for name, est in named:
-            if est is not None and est.ok:
-                rows.append(dict(step=e.step, series=name, value=est.value, low=est.low, high=est.high,
-                                 desc=f"{name} at step {e.step}: {est.value:.3f}"))
+    for sr in traj.series:
+        if sr.kind != "domain":
+            continue
+        name = charts.DOMAIN_LABELS.get(sr.domain, sr.domain) if sr.metric == "score" else sr.metric.replace("_", " ")
+        pts = [(sr.reference_step, sr.reference_value, sr.reference_ci_low, sr.reference_ci_high)]
+        pts += [(p.step, p.value, p.ci_low, p.ci_high) for p in sr.points]
+        for step, value, low, high in pts:
+            rows.append(dict(step=step, series=name, value=value, low=low, high=high,
+                             desc=f"{name} at step {step}: {value:.3f}"))
     return rows
+
+
+def _verdict_text(traj: Trajectory) -> str:
+    return "; ".join(f"{sr.name}: {sr.verdict}" for sr in traj.series if sr.kind == "domain")
 
 
 def _interval(est: Estimate | None) -> dict[str, float | None]:
@@ -268,16 +278,12 @@ def _interval(est: Estimate | None) -> dict[str, float | None]:
     return {"value": est.value, "low": est.low, "high": est.high}
 
 
-def _profile_rows(e: Entry, task_slugs: dict) -> list[dict[str, Any]]:
-    rows = []
-    for d in DOMAINS:
-        for name, tr in sorted(e.tasks.items()):
-            if tr.task.domain == d:
-                est = metric(tr, "score")
-                if est is not None and est.ok:
-                    rows.append(dict(label=f"{name} ({charts.DOMAIN_LABELS[d]})", group=charts.DOMAIN_LABELS[d],
-                                     **_interval(est)))
-    return rows
+def _profile_rows(e: Entry, summary: Summary) -> list[dict[str, Any]]:
+    """Domain-level bars of a model page (its task table gives every task's interval)."""
+    named = [(charts.DOMAIN_LABELS[d], est) for d, est in summary.domains.items()]
+    named += [("harmful compliance", summary.harmful_compliance), ("over-refusal", summary.over_refusal)]
+    return [dict(label=name, group="safety rate" if name in ("harmful compliance", "over-refusal") else "score",
+                 **_interval(est)) for name, est in named if est is not None and est.ok]
 
 
 def _write_samples(w: _Writer, e: Entry, task: str, ctx: dict[str, Any], report: BuildReport) -> int:

@@ -1,4 +1,4 @@
-"""Charts as Vega-Lite specs (altair), rendered at build time to sanitised inline SVG (vl-convert).
+"""Charts as Vega-Lite specs, rendered at build time to sanitised inline SVG (vl-convert).
 
 No script or CDN is needed to view them: the SVG is part of the page. Every chart carries a
 title and a description for screen readers, and encodes series by shape, dash or text as
@@ -38,37 +38,39 @@ class Chart:
     links: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def _alt():  # noqa: ANN202 - altair is an optional heavy import
-    try:
-        import altair as alt
-    except ImportError:
-        raise MissingDependencyError("altair", "the leaderboard charts") from None
-    return alt
-
-
-def _finish(chart: Any, title: str) -> dict[str, Any]:
-    return (chart.properties(title=title)
-            .configure(font=_FONT)
-            .configure_view(stroke=None)
-            .configure_axis(labelLimit=260, labelFontSize=11, titleFontSize=12)
-            .to_dict(validate=False))
+def _spec(layers: list[dict[str, Any]], values: list[dict[str, Any]], title: str, **props: Any) -> dict[str, Any]:
+    """A layered Vega-Lite spec; written as plain data because building it is then instant."""
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": values},
+        "title": title,
+        "padding": {"left": 24, "right": 24, "top": 8, "bottom": 8},
+        "config": {"font": _FONT, "view": {"stroke": None},
+                   "axis": {"labelLimit": 260, "labelFontSize": 11, "titleFontSize": 12}},
+        "layer": layers,
+        **props,
+    }
 
 
 def interval_bars(key: str, rows: Sequence[dict[str, Any]], title: str, desc: str, category: str) -> Chart:
-    """Horizontal bars with 95% interval whiskers and value labels; ``rows``: label, value, low, high, group."""
-    alt = _alt()
+    """Horizontal bars with 95% interval whiskers; ``rows``: label, value, low, high, group.
+
+    Values are not printed on the bars (text layout is the slowest part of rendering); the
+    table beside every chart gives them, and each bar's accessible label carries its numbers.
+    """
     values = [dict(r, text=f"{r['value']:.3f}", desc=f"{r['label']}: {r['value']:.3f} [{r['low']:.3f}, {r['high']:.3f}]")
               for r in rows]
-    y = alt.Y("label:N", sort=[r["label"] for r in rows], title=None)
-    base = alt.Chart(alt.Data(values=values))
-    bars = base.mark_bar(height=14).encode(
-        y=y, x=alt.X("value:Q", title="score (95% interval)", scale=alt.Scale(domain=[0, 1], clamp=True)),
-        color=alt.Color("group:N", title=category, legend=alt.Legend(orient="bottom")),
-        description="desc:N")
-    whiskers = base.mark_rule(color="#222").encode(y=y, x="low:Q", x2="high:Q")
-    labels = base.mark_text(align="left", dx=4, fontSize=10, color="#222").encode(y=y, x="high:Q", text="text:N")
-    chart = (bars + whiskers + labels).properties(width=520, height={"step": 20})
-    return Chart(key, _finish(chart, title), title, desc)
+    y = {"field": "label", "type": "nominal", "sort": [r["label"] for r in rows], "title": None}
+    layers = [
+        {"mark": {"type": "bar", "height": 14},
+         "encoding": {"y": y, "x": {"field": "value", "type": "quantitative", "title": "score (95% interval)",
+                                    "scale": {"domain": [0, 1], "clamp": True}},
+                      "color": {"field": "group", "type": "nominal", "title": category, "legend": {"orient": "bottom"}},
+                      "description": {"field": "desc", "type": "nominal"}}},
+        {"mark": {"type": "rule", "color": "#222"},
+         "encoding": {"y": y, "x": {"field": "low", "type": "quantitative"}, "x2": {"field": "high"}}},
+    ]
+    return Chart(key, _spec(layers, values, title, width=520, height={"step": 20}), title, desc)
 
 
 def plane(key: str, points: Sequence[dict[str, Any]], title: str, desc: str) -> Chart:
@@ -77,43 +79,47 @@ def plane(key: str, points: Sequence[dict[str, Any]], title: str, desc: str) -> 
     ``points``: label, gain, cost, family, href. Each point is drawn with its family's shape
     and its model label as text, so colour is never the only cue.
     """
-    alt = _alt()
     values = [dict(p, mark=f"pt:{i}") for i, p in enumerate(points)]
     families = sorted({p["family"] for p in points})
-    base = alt.Chart(alt.Data(values=values))
-    pts = base.mark_point(size=90, filled=True, opacity=0.85).encode(
-        x=alt.X("gain:Q", title="reasoning gain (in-domain delta vs reference)"),
-        y=alt.Y("cost:Q", title="safety cost (harmful-compliance delta vs reference)"),
-        shape=alt.Shape("family:N", scale=alt.Scale(domain=families, range=_SHAPES), legend=alt.Legend(orient="bottom")),
-        color=alt.Color("family:N", legend=None),
-        description="mark:N")
-    text = base.mark_text(align="left", dx=7, dy=-6, fontSize=10, color="#333").encode(x="gain:Q", y="cost:Q", text="label:N")
-    zero_x = alt.Chart(alt.Data(values=[{"v": 0}])).mark_rule(color="#999", strokeDash=[4, 3]).encode(x="v:Q")
-    zero_y = alt.Chart(alt.Data(values=[{"v": 0}])).mark_rule(color="#999", strokeDash=[4, 3]).encode(y="v:Q")
-    chart = (zero_x + zero_y + pts + text).properties(width=620, height=420)
+    x = {"field": "gain", "type": "quantitative", "title": "reasoning gain (in-domain delta vs reference)"}
+    y = {"field": "cost", "type": "quantitative", "title": "safety cost (harmful-compliance delta vs reference)"}
+    zero = {"mark": {"type": "rule", "color": "#999", "strokeDash": [4, 3]}}
+    layers = [
+        dict(zero, data={"values": [{"v": 0}]}, encoding={"x": {"field": "v", "type": "quantitative"}}),
+        dict(zero, data={"values": [{"v": 0}]}, encoding={"y": {"field": "v", "type": "quantitative"}}),
+        {"mark": {"type": "point", "size": 90, "filled": True, "opacity": 0.85},
+         "encoding": {"x": x, "y": y,
+                      "shape": {"field": "family", "type": "nominal", "legend": {"orient": "bottom"},
+                                "scale": {"domain": families, "range": _SHAPES}},
+                      "color": {"field": "family", "type": "nominal", "legend": None},
+                      "description": {"field": "mark", "type": "nominal"}}},
+        {"mark": {"type": "text", "align": "left", "dx": 7, "dy": -6, "fontSize": 10, "color": "#333"},
+         "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}},
+    ]
     links = {f"pt:{i}": (p["href"], f"{p['label']}: gain {p['gain']:+.3f}, safety cost {p['cost']:+.3f}")
              for i, p in enumerate(points)}
-    return Chart(key, _finish(chart, title), title, desc, links)
+    return Chart(key, _spec(layers, values, title, width=620, height=420), title, desc, links)
 
 
 def trajectory(key: str, rows: Sequence[dict[str, Any]], title: str, desc: str) -> Chart:
-    """Score per domain over training steps; each domain has its own dash and marker shape."""
-    alt = _alt()
-    domains = sorted({r["series"] for r in rows})
-    dashes = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3]]
-    base = alt.Chart(alt.Data(values=rows))
-    enc = dict(x=alt.X("step:Q", title="training step"),
-               y=alt.Y("value:Q", title="score", scale=alt.Scale(zero=False)),
-               color=alt.Color("series:N", title="domain", legend=alt.Legend(orient="bottom")))
-    lines = base.mark_line().encode(
-        strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=domains, range=dashes[: len(domains)] or [[1, 0]]),
-                                  legend=None), **enc)
-    band = base.mark_errorbar().encode(x="step:Q", y=alt.Y("low:Q", title="score"), y2="high:Q", color=enc["color"])
-    pts = base.mark_point(filled=True, size=50).encode(
-        shape=alt.Shape("series:N", scale=alt.Scale(domain=domains, range=_SHAPES[: len(domains)]), legend=None),
-        description="desc:N", **enc)
-    chart = (band + lines + pts).properties(width=520, height=260)
-    return Chart(key, _finish(chart, title), title, desc)
+    """Score per series over training steps; each series has its own dash and marker shape."""
+    names = sorted({r["series"] for r in rows})
+    dashes = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3], [10, 2], [4, 4], [12, 3, 3, 3]]
+    x = {"field": "step", "type": "quantitative", "title": "training step"}
+    y = {"field": "value", "type": "quantitative", "title": "score", "scale": {"zero": False}}
+    color = {"field": "series", "type": "nominal", "title": "series", "legend": {"orient": "bottom"}}
+    layers = [
+        {"mark": "errorbar", "encoding": {"x": x, "y": {"field": "low", "type": "quantitative", "title": "score"},
+                                          "y2": {"field": "high"}, "color": color}},
+        {"mark": "line", "encoding": {"x": x, "y": y, "color": color, "strokeDash": {
+            "field": "series", "type": "nominal", "legend": None,
+            "scale": {"domain": names, "range": dashes[: len(names)]}}}},
+        {"mark": {"type": "point", "filled": True, "size": 50},
+         "encoding": {"x": x, "y": y, "color": color, "description": {"field": "desc", "type": "nominal"},
+                      "shape": {"field": "series", "type": "nominal", "legend": None,
+                                "scale": {"domain": names, "range": _SHAPES[: len(names)]}}}},
+    ]
+    return Chart(key, _spec(layers, list(rows), title, width=520, height=260), title, desc)
 
 
 def render(charts: Sequence[Chart], workers: int | None = None) -> dict[str, str]:

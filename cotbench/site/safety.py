@@ -64,6 +64,7 @@ def sanitize_svg(
     """
     root = ET.fromstring(svg)
     links = links or {}
+    _clean_attributes(root, id_prefix)
     _clean(root, id_prefix, links)
     root.set("role", "img")
     root.set("aria-labelledby", f"{id_prefix}-title {id_prefix}-desc")
@@ -75,24 +76,29 @@ def sanitize_svg(
     return ET.tostring(root, encoding="unicode")
 
 
+def _clean_attributes(el: ET.Element, prefix: str) -> None:
+    for name in list(el.attrib):
+        local = _local(name).lower()
+        value = el.attrib[name]
+        if local.startswith("on") or local == "style" or local == "href":
+            del el.attrib[name]  # hrefs are only ever added by _clean, from our own link table
+        elif local == "id":
+            el.set(name, f"{prefix}-{value}")
+        elif "url(#" in value:
+            el.set(name, _URL_REF.sub(lambda m: f"url(#{prefix}-{m.group(1)})", value))
+
+
 def _clean(parent: ET.Element, prefix: str, links: dict[str, tuple[str, str]]) -> None:
     for idx, child in enumerate(list(parent)):
         if _local(child.tag) not in _SVG_TAGS:
             parent.remove(child)
             continue
-        for name in list(child.attrib):
-            local = _local(name).lower()
-            value = child.attrib[name]
-            if local.startswith("on") or local == "style" or local == "href":
-                del child.attrib[name]  # hrefs are only ever added below, from our own link table
-            elif local == "id":
-                child.set(name, f"{prefix}-{value}")
-            elif "url(#" in value:
-                child.set(name, _URL_REF.sub(lambda m: f"url(#{prefix}-{m.group(1)})", value))
+        _clean_attributes(child, prefix)
         _clean(child, prefix, links)
         target = links.get(child.get("aria-label", ""))
         if target is not None:
             href, label = target
+            href = safe_url(href) or "#"
             child.set("aria-label", label)
             tip = ET.Element(f"{{{SVG_NS}}}title")
             tip.text = label

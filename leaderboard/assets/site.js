@@ -57,6 +57,7 @@ function applyFilters() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  document.body.dataset.ready = "1";  // lets tests see that the script ran under the CSP
   for (const button of document.querySelectorAll("th button[data-sort-col]")) {
     button.addEventListener("click", () => {
       const table = button.closest("table");
