@@ -45,10 +45,10 @@ def _series(rng: np.random.Generator, n: int, shifts: list[float], paired: bool)
     if paired:
         difficulty = rng.beta(2, 2, n)
         ref = {"t": _items(rng, difficulty)}
-        cks = [(s, {"t": _items(rng, _shift(difficulty, d))}) for s, d in zip(STEPS, shifts)]
+        cks = [(s, {"t": _items(rng, _shift(difficulty, d))}) for s, d in zip(STEPS, shifts, strict=True)]
     else:
         ref = {"t": _aggregate(rng, 0.5, n)}
-        cks = [(s, {"t": _aggregate(rng, 0.5 + d, n)}) for s, d in zip(STEPS, shifts)]
+        cks = [(s, {"t": _aggregate(rng, 0.5 + d, n)}) for s, d in zip(STEPS, shifts, strict=True)]
     return detect("t", "task", "in_domain", "score", (0, ref), cks)
 
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 # ``cotbench.analysis.profile`` / ``.trajectory`` are the DataFrame functions; import from the modules.
 from cotbench.analysis.profile import compute_profile
-from cotbench.analysis.trajectory import compute_trajectory
 from cotbench.analysis.stats import DEFAULT_N_BOOT, DEFAULT_SEED
+from cotbench.analysis.trajectory import compute_trajectory
 from cotbench.errors import CotbenchError
 
 app = typer.Typer(help="Capability-cost profiles and checkpoint trajectories.", no_args_is_help=True)
@@ -35,7 +35,9 @@ def profile(
     run: Annotated[Path, typer.Argument(help="run directory of the model (or checkpoint)")],
     reference: Annotated[Path, typer.Option("--reference", "-r", help="run directory of the reference, e.g. the base model")],
     json_out: Annotated[bool, typer.Option("--json", help="print the Profile as JSON instead of tables")] = False,
-    figure_dir: Annotated[Optional[Path], typer.Option("--figure-dir", help="write the capability-cost plane and per-domain bars (PNG, SVG)")] = None,
+    figure_dir: Annotated[
+        Path | None, typer.Option("--figure-dir", help="write the capability-cost plane and per-domain bars (PNG, SVG)")
+    ] = None,
     seed: Annotated[int, typer.Option(help="bootstrap seed")] = DEFAULT_SEED,
     n_boot: Annotated[int, typer.Option("--n-boot", help="bootstrap resamples")] = DEFAULT_N_BOOT,
 ) -> None:
@@ -61,12 +63,18 @@ def parse_steps(text: str) -> list[int]:
 
 
 def trajectory(
-    runs: Annotated[Optional[list[Path]], typer.Argument(help="checkpoint run directories (or folders of runs)")] = None,
-    reference: Annotated[Optional[Path], typer.Option("--reference", "-r", help="reference run (default: the earliest step)")] = None,
-    scores: Annotated[Optional[Path], typer.Option("--scores", help="CSV of published/exported numbers: step, task, score, n[, domain, k]")] = None,
+    runs: Annotated[list[Path] | None, typer.Argument(help="checkpoint run directories (or folders of runs)")] = None,
+    reference: Annotated[
+        Path | None, typer.Option("--reference", "-r", help="reference run (default: the earliest step)")
+    ] = None,
+    scores: Annotated[
+        Path | None, typer.Option("--scores", help="CSV of published or exported numbers: step, task, score, n[, domain, k]")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print the Trajectory (with per-domain verdicts) as JSON")] = False,
-    figure_dir: Annotated[Optional[Path], typer.Option("--figure-dir", help="write one figure per domain (PNG, SVG)")] = None,
-    step_override: Annotated[Optional[str], typer.Option("--step-override", help="comma-separated training steps, one per RUN, in order")] = None,
+    figure_dir: Annotated[Path | None, typer.Option("--figure-dir", help="write one figure per domain (PNG, SVG)")] = None,
+    step_override: Annotated[
+        str | None, typer.Option("--step-override", help="comma-separated training steps, one per RUN, in order")
+    ] = None,
 ) -> None:
     """Curves over training steps and dip-and-recovery verdicts per domain, task and safety rate."""
     if not runs and scores is None:

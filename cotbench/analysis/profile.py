@@ -9,22 +9,20 @@ bootstrap that resamples items within each task. See ``METRICS.md`` for the defi
 from __future__ import annotations
 
 import math
-import os
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
 from cotbench.analysis import behaviour as bh
-from cotbench.analysis import stats
-from cotbench.errors import CotbenchError, ResultsError
+from cotbench.analysis import runs, stats
+from cotbench.analysis.runs import LoadedRun, RunLike, load_run
+from cotbench.errors import CotbenchError
 from cotbench.results.schema import SampleRecord, TaskInfo
-from cotbench.results.store import RunDir
-from cotbench.scoring.thinking import split_reasoning
 
 PROFILE_SCHEMA_VERSION = "1"
 CAPABILITY_DOMAINS = ("in_domain", "transfer", "general")
@@ -34,7 +32,6 @@ DOMAIN_ORDER = CAPABILITY_DOMAINS + SAFETY_DOMAINS
 TI_GROUPS = {"math": "in_domain", "other": "transfer", "non": "general"}
 MIN_REFERENCE_SCORE = 0.01  # relative gains over a reference below 1% are noise-dominated
 MIN_MATH_GAIN = 0.01  # |relative math gain| below 1% makes TI a ratio of noise
-COMPLIANT = "full_compliance"
 
 
 # -- schema --------------------------------------------------------------------------------------
@@ -179,28 +176,7 @@ class Profile(BaseModel):
 # -- loading -------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Run:
-    path: str
-    run_id: str
-    label: str
-    step: int | None
-    tasks: dict[str, TaskInfo]
-    samples: dict[str, list[SampleRecord]] = field(default_factory=dict)
-
-
-def _load(run: str | os.PathLike[str] | RunDir) -> _Run:
-    rd = run if isinstance(run, RunDir) else RunDir(run)
-    if not rd.exists():
-        raise ResultsError(f"{rd.path}: not a run directory (no manifest.json)")
-    m = rd.read_manifest()
-    names = rd.task_names()
-    infos = {n: rd.read_task(n).task for n in names}
-    return _Run(str(rd.path), m.run_id, m.model.label, m.model.step, infos,
-                {n: list(rd.iter_samples(n)) for n in names})
-
-
-def _shared_tasks(run: _Run, ref: _Run) -> tuple[list[str], list[Excluded], list[str]]:
+def _shared_tasks(run: LoadedRun, ref: LoadedRun) -> tuple[list[str], list[Excluded], list[str]]:
     """Tasks comparable between the runs; version/hash mismatches are excluded, never compared."""
     shared, excluded, warnings = [], [], []
     for name in sorted(set(run.tasks) | set(ref.tasks)):
@@ -222,31 +198,6 @@ def _shared_tasks(run: _Run, ref: _Run) -> tuple[list[str], list[Excluded], list
 # -- comparisons ---------------------------------------------------------------------------------
 
 Value = Callable[[SampleRecord], float | None]
-
-
-def _score(s: SampleRecord) -> float | None:
-    return s.score
-
-
-def _compliant(s: SampleRecord) -> float | None:
-    return None if s.score is None else float(s.label == COMPLIANT)
-
-
-def _refused(s: SampleRecord) -> float | None:
-    """Over-refusal on benign prompts = 1 - full compliance (partial refusals count as refusals)."""
-    return None if s.score is None else float(s.label != COMPLIANT)
-
-
-def _truncated(s: SampleRecord) -> float:
-    return float(s.truncated or s.finish_reason == "length")
-
-
-def _reasoning_text(s: SampleRecord) -> str:
-    return s.reasoning or split_reasoning(s.output).reasoning
-
-
-def _reasoning_tokens(s: SampleRecord) -> float:
-    return float(bh.reasoning_token_count(_reasoning_text(s), s.reasoning_tokens))
 
 
 @dataclass
@@ -346,7 +297,7 @@ def _token_cost(parts: dict[str, _Cmp], a: list[SampleRecord], b: list[SampleRec
 
 def _tokens_per_correct(a: list[SampleRecord], b: list[SampleRecord]) -> Estimate:
     def sums(xs: list[SampleRecord]) -> tuple[float, float]:
-        return (sum(_reasoning_tokens(s) + s.answer_tokens for s in xs), sum(s.score or 0.0 for s in xs))
+        return (sum(runs.reasoning_tokens(s) + s.answer_tokens for s in xs), sum(s.score or 0.0 for s in xs))
 
     (ta, ca), (tb, cb) = sums(a), sums(b)
     return _pooled(ta, ca, tb, cb, "pooled: total output tokens / total score")
@@ -356,9 +307,9 @@ def _behaviour(a: list[SampleRecord], b: list[SampleRecord]) -> Behaviour:
     def tally(xs: list[SampleRecord]) -> tuple[dict[str, float], float, int]:
         counts: dict[str, float] = defaultdict(float)
         for s in xs:
-            for move, c in bh.count_moves(_reasoning_text(s)).items():
+            for move, c in bh.count_moves(runs.reasoning_text(s)).items():
                 counts[move] += c
-        return counts, sum(_reasoning_tokens(s) for s in xs), len(xs)
+        return counts, sum(runs.reasoning_tokens(s) for s in xs), len(xs)
 
     (ca, toka, na), (cb, tokb, nb) = tally(a), tally(b)
     per_1k = {m: _pooled(1000 * ca[m], toka, 1000 * cb[m], tokb, "pooled: 1000 * moves / reasoning tokens")
@@ -387,17 +338,17 @@ def _reading(tok_model: float, tok_ref: float, per_1k: dict[str, Estimate]) -> s
 
 
 def _task_parts(name: str, info: TaskInfo, a: list[SampleRecord], b: list[SampleRecord], cfg: _Cfg) -> _TaskParts:
-    score = _compare(a, b, _score, (name, "score"), cfg)
+    score = _compare(a, b, runs.score, (name, "score"), cfg)
     safety = None
     if info.domain == "safety_harmful":
-        safety = _compare(a, b, _compliant, (name, "harmful_compliance"), cfg)
+        safety = _compare(a, b, runs.compliant, (name, "harmful_compliance"), cfg)
     elif info.domain == "safety_benign":
-        safety = _compare(a, b, _refused, (name, "over_refusal"), cfg)
+        safety = _compare(a, b, runs.refused, (name, "over_refusal"), cfg)
     sa, sb = _shared_samples(a, b)
     tokens = {
-        "reasoning_tokens": _compare(sa, sb, _reasoning_tokens, (name, "rt"), cfg, test=False),
+        "reasoning_tokens": _compare(sa, sb, runs.reasoning_tokens, (name, "rt"), cfg, test=False),
         "answer_tokens": _compare(sa, sb, lambda s: float(s.answer_tokens), (name, "at"), cfg, test=False),
-        "truncation_rate": _compare(sa, sb, _truncated, (name, "tr"), cfg, test=False),
+        "truncation_rate": _compare(sa, sb, runs.truncated, (name, "tr"), cfg, test=False),
     }
     return _TaskParts(score, safety, tokens, sa, sb)
 
@@ -407,7 +358,7 @@ def _safety_metric(domain: str) -> str | None:
 
 
 def _by_category(name: str, domain: str, a: list[SampleRecord], b: list[SampleRecord], cfg: _Cfg) -> dict[str, Estimate]:
-    value = _compliant if domain == "safety_harmful" else _refused
+    value = runs.compliant if domain == "safety_harmful" else runs.refused
     cats = sorted({s.category for s in a if s.category} & {s.category for s in b if s.category})
     return {c: _compare([s for s in a if s.category == c], [s for s in b if s.category == c], value,
                         (name, "category", c), cfg).estimate for c in cats}
@@ -449,8 +400,8 @@ def _transferability(tasks: list[TaskProfile]) -> Transferability:
 
 
 def compute_profile(
-    run: str | os.PathLike[str] | RunDir,
-    reference: str | os.PathLike[str] | RunDir,
+    run: RunLike,
+    reference: RunLike,
     alpha: float = 0.05,
     n_boot: int = stats.DEFAULT_N_BOOT,
     seed: int = stats.DEFAULT_SEED,
@@ -458,7 +409,7 @@ def compute_profile(
     """Compare ``run`` with ``reference`` over their shared, same-version tasks and items."""
     if not 0 < alpha < 1 or n_boot < 100:
         raise CotbenchError("profile needs 0 < alpha < 1 and at least 100 bootstrap resamples")
-    r, ref = _load(run), _load(reference)
+    r, ref = load_run(run), load_run(reference)
     shared, excluded, warnings = _shared_tasks(r, ref)
     if not shared:
         raise CotbenchError(f"{r.path} and {ref.path} share no task with the same version and hash")
@@ -504,7 +455,7 @@ def compute_profile(
                    warnings=warnings)
 
 
-def profile(run: str | os.PathLike[str] | RunDir, reference: str | os.PathLike[str] | RunDir,
+def profile(run: RunLike, reference: RunLike,
             **kwargs: object) -> pd.DataFrame:
     """Python API: the profile as a tidy DataFrame (see ``Profile.to_frame``)."""
     return compute_profile(run, reference, **kwargs).to_frame()  # type: ignore[arg-type]

@@ -92,7 +92,8 @@ class Interval:
     high: float
 
 
-def _z(alpha: float) -> float:
+def z_critical(alpha: float = 0.05) -> float:
+    """Two-sided normal critical value, e.g. 1.96 for alpha 0.05."""
     return float(sps.norm.ppf(1 - alpha / 2))
 
 
@@ -102,7 +103,7 @@ def wilson_interval(successes: float, n: int, alpha: float = 0.05) -> Interval:
         raise CotbenchError("Wilson interval needs at least one observation")
     if not 0 <= successes <= n:
         raise CotbenchError(f"Wilson interval: successes {successes} outside 0..{n}")
-    p, z = successes / n, _z(alpha)
+    p, z = successes / n, z_critical(alpha)
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
@@ -237,7 +238,7 @@ def holm(pvalues: Sequence[float]) -> list[float]:
 
 
 def _z_sum(alpha: float, power: float) -> float:
-    return _z(alpha) + float(sps.norm.ppf(power))
+    return z_critical(alpha) + float(sps.norm.ppf(power))
 
 
 def mde_paired(sd_diff: float, n: int, alpha: float = 0.05, power: float = 0.8) -> float:

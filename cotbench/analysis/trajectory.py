@@ -35,15 +35,15 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from cotbench.analysis import runs as rl
 from cotbench.analysis import stats
-from cotbench.analysis.profile import CAPABILITY_DOMAINS, _compliant, _load, _reasoning_tokens, _refused, _Run
+from cotbench.analysis.profile import CAPABILITY_DOMAINS
+from cotbench.analysis.runs import LoadedRun, RunLike, load_run
 from cotbench.errors import CotbenchError
 from cotbench.results.schema import SampleRecord
-from cotbench.results.store import RunDir
 
 TRAJECTORY_SCHEMA_VERSION = "1"
 Verdict = Literal["no-dip", "dip-recovered", "in-dip", "degraded"]
-RunLike = str | os.PathLike[str] | RunDir
 
 # Known benchmark names (normalised: lower case, letters and digits only) -> domain, by prefix.
 KNOWN_DOMAINS: tuple[tuple[str, str], ...] = (
@@ -213,7 +213,7 @@ def detect(
     """Dip-and-recovery analysis of one series (see the module docstring)."""
     higher = metric == "score"
     sign = 1.0 if higher else -1.0
-    z = float(stats._z(alpha))
+    z = stats.z_critical(alpha)
     ref_step, ref_obs = reference
     ref_val, ref_var, _ = _value(ref_obs)
     points: list[StepPoint] = []
@@ -234,7 +234,7 @@ def detect(
     if not points:
         raise CotbenchError(f"series {name}: no checkpoint besides the reference")
     tested = [i for i, d in enumerate(diffs) if d is not None]
-    for i, adj in zip(tested, stats.holm([diffs[i].p_worse for i in tested])):  # type: ignore[union-attr]
+    for i, adj in zip(tested, stats.holm([diffs[i].p_worse for i in tested]), strict=True):  # type: ignore[union-attr]
         points[i].p_worse_holm = adj
         points[i].dip = adj < alpha / 2
     ref_ci = (ref_val - z * math.sqrt(ref_var), ref_val + z * math.sqrt(ref_var))
@@ -293,10 +293,10 @@ def _task_obs(samples: list[SampleRecord], value: Callable[[SampleRecord], float
 
 _METRICS = {"in_domain": "score", "transfer": "score", "general": "score",
             "safety_harmful": "harmful_compliance", "safety_benign": "over_refusal"}
-_VALUES = {"score": lambda s: s.score, "harmful_compliance": _compliant, "over_refusal": _refused}
+_VALUES = {"score": rl.score, "harmful_compliance": rl.compliant, "over_refusal": rl.refused}
 
 
-def _run_obs(run: _Run) -> dict[tuple[str, str], TaskObs]:
+def _run_obs(run: LoadedRun) -> dict[tuple[str, str], TaskObs]:
     """(domain, task) -> observation of the domain's metric."""
     out = {}
     for name, info in run.tasks.items():
@@ -307,18 +307,18 @@ def _run_obs(run: _Run) -> dict[tuple[str, str], TaskObs]:
     return out
 
 
-def _tokens(run: _Run, step: int) -> list[TokenPoint]:
+def _tokens(run: LoadedRun, step: int) -> list[TokenPoint]:
     by_dom: dict[str, list[list[SampleRecord]]] = defaultdict(list)
     for name, info in run.tasks.items():
         if run.samples[name]:
             by_dom[info.domain].append(run.samples[name])
     rows = []
     for dom, tasks in by_dom.items():
-        def macro(f: Callable[[SampleRecord], float]) -> float:
+        def macro(f: Callable[[SampleRecord], float], tasks: list[list[SampleRecord]] = tasks) -> float:
             return float(np.mean([np.mean([f(s) for s in t]) for t in tasks]))
-        rows.append(TokenPoint(step=step, domain=dom, reasoning_tokens=macro(_reasoning_tokens),
+        rows.append(TokenPoint(step=step, domain=dom, reasoning_tokens=macro(rl.reasoning_tokens),
                                answer_tokens=macro(lambda s: float(s.answer_tokens)),
-                               truncation_rate=macro(lambda s: float(s.truncated or s.finish_reason == "length"))))
+                               truncation_rate=macro(rl.truncated)))
     return rows
 
 
@@ -331,16 +331,16 @@ def from_runs(
     """Trajectory of checkpoint runs; steps from each manifest (``model.step``) or ``steps``."""
     if not runs:
         raise CotbenchError("trajectory needs at least one checkpoint run")
-    loaded = [_load(r) for r in runs]
+    loaded = [load_run(r) for r in runs]
     if steps is not None:
         if len(steps) != len(loaded):
             raise CotbenchError(f"{len(steps)} step overrides given for {len(loaded)} runs")
-        for r, s in zip(loaded, steps):
+        for r, s in zip(loaded, steps, strict=True):
             r.step = int(s)
     missing = [r.path for r in loaded if r.step is None]
     if missing:
         raise CotbenchError(f"{missing[0]}: no training step in manifest.model.step; pass --step-override")
-    ref = _load(reference) if reference is not None else min(loaded, key=lambda r: r.step)  # type: ignore[arg-type]
+    ref = load_run(reference) if reference is not None else min(loaded, key=lambda r: r.step)  # type: ignore[arg-type]
     if ref.step is None:  # a base model run has no training step: plot it at 0
         ref.step = 0
     checkpoints = [r for r in loaded if r is not ref and Path(r.path).resolve() != Path(ref.path).resolve()]
@@ -381,7 +381,7 @@ def _analyse(ref_step: int, ref_obs: dict[tuple[str, str], TaskObs],
         metric = _METRICS[dom]
         tasks = sorted(t for d, t in ref_obs if d == dom)
 
-        def pick(obs: dict[tuple[str, str], TaskObs], only: list[str]) -> Obs:
+        def pick(obs: dict[tuple[str, str], TaskObs], only: list[str], dom: str = dom) -> Obs:
             return {t: obs[(dom, t)] for t in only if (dom, t) in obs}
 
         ck = [(s, pick(o, tasks)) for s, o in ck_obs]
@@ -459,8 +459,9 @@ def from_csv(path: str | os.PathLike[str], reference_step: int | None = None, al
     by_step: dict[int, dict[tuple[str, str], TaskObs]] = defaultdict(dict)
     for i in df.index:
         task = str(df.at[i, "task"]).strip()
-        dom_raw = df.at[i, "domain"] if "domain" in df.columns else None
-        dom = str(dom_raw).strip() if dom_raw is not None and not pd.isna(dom_raw) and str(dom_raw).strip() else infer_domain(task)
+        given = df.at[i, "domain"] if "domain" in df.columns else None
+        given = "" if given is None or pd.isna(given) else str(given).strip()
+        dom = given or infer_domain(task)
         if dom not in _METRICS:
             raise CotbenchError(f"{p}: unknown domain {dom!r} for task {task!r} (one of {', '.join(_METRICS)})")
         pr, n, k = float(scores[i]), int(ns[i]), int(ks[i])
