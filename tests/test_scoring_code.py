@@ -123,7 +123,7 @@ def _jsonl(path: Path) -> list[dict]:
 def test_humaneval_canonical_solutions_pass_and_wrong_ones_fail() -> None:
     rows = _jsonl(DATA / "humaneval" / "HumanEval.jsonl")
     assert len(rows) == 164
-    for row in rows[::16]:
+    for row in rows[::32]:
         body = score_code(row["canonical_solution"], None, row, False)
         assert body.value == 1.0, (row["task_id"], body.details)
         full = score_code(f"```python\n{row['prompt']}{row['canonical_solution']}```", None, row, False)
@@ -142,3 +142,11 @@ def test_mbpp_reference_code_passes() -> None:
         assert score.details["total"] == len(row["test_list"])
     program, tests = build_job("```python\npass\n```", rows[0])
     assert len(tests) == len(rows[0]["test_list"])
+
+
+def test_main_block_does_not_run_for_function_tests_but_does_for_stdin_programs() -> None:
+    program = "def root(n):\n    return math.sqrt(n)\n\nif __name__ == '__main__':\n    n = int(input())\n"
+    assert score_code(f"```python\n{program}```", None, MBPP_ITEM, False).value == 1.0
+    stdin_item = {"public_test_cases": [{"input": "4\n", "output": "8\n", "testtype": "stdin"}]}
+    main_only = "def double(n):\n    return 2 * n\n\nif __name__ == '__main__':\n    print(double(int(input())))\n"
+    assert score_code(f"```python\n{main_only}```", None, stdin_item, False).value == 1.0

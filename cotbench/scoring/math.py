@@ -226,10 +226,17 @@ class _Pool:
     """At most ``size`` workers; a caller borrows an idle one or starts one."""
 
     def __init__(self, size: int) -> None:
+        self._size = size
+        self._reset()
+
+    def _reset(self) -> None:
+        self._owner = os.getpid()
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
-        self._slots = threading.BoundedSemaphore(size)
+        self._slots = threading.BoundedSemaphore(self._size)
 
     def grade(self, target: str, answer: str) -> dict[str, Any] | None:
+        if os.getpid() != self._owner:
+            self._reset()  # a forked child must not share its parent's worker pipes
         with self._slots:
             try:
                 worker = self._idle.get_nowait()
@@ -241,6 +248,8 @@ class _Pool:
             return reply
 
     def close(self) -> None:
+        if os.getpid() != self._owner:
+            return
         while True:
             try:
                 self._idle.get_nowait().close()

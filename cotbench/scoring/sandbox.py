@@ -329,7 +329,9 @@ def _child_main() -> None:
     if job["guard"]:
         _install_guard(root, builtins, io)
 
-    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+    # Not "__main__": a demo block under ``if __name__ == "__main__":`` (often calling input())
+    # must not run when the program is judged by its functions, as in HumanEval's harness.
+    namespace: dict[str, Any] = {"__name__": "solution", "__builtins__": builtins}
     try:
         code = compile(job["program"], "solution.py", "exec")
         # Programs judged on stdin/stdout run once per test instead; they would block on input().
