@@ -96,3 +96,27 @@ def test_item_means_and_pairing_skip_unscored_and_unshared() -> None:
     rate = stats.item_means([_rec("x", 0, 0, "full_compliance"), _rec("x", 1, 1, "full_refusal")],
                             lambda s: float(s.label == "full_compliance"))
     assert rate == {"x": 0.5}
+
+
+def test_newcombe_paired_interval_by_hand() -> None:
+    # n11 = 2, n10 = 2: p1 = 1 (Wilson 4/4 = [.5101, 1]), p2 = .5 (Wilson 2/4 = [.1501, .8499]);
+    # phi = 0 (a zero margin): lower = .5 - sqrt(.4899² + .3499²), upper = .5 + .3499
+    ci = stats.newcombe_paired_ci([1, 1, 1, 1], [1, 0, 0, 1])
+    assert ci.estimate == 0.5
+    assert ci.low == pytest.approx(0.5 - math.hypot(0.4899, 0.3499), abs=1e-3)
+    assert ci.high == pytest.approx(0.8499, abs=1e-3)
+    # nothing happened in either run: still an interval as wide as 20 items allow
+    zero = stats.newcombe_paired_ci([0] * 20, [0] * 20)
+    w = stats.wilson_interval(0, 20)
+    assert (zero.low, zero.high) == pytest.approx((-w.high, w.high))
+
+
+def test_newcombe_close_to_normal_theory_for_large_n() -> None:
+    rng = np.random.default_rng(3)
+    a = (rng.random(2000) < 0.6).astype(float)
+    b = np.where(rng.random(2000) < 0.8, a, 1 - a)  # correlated pairs
+    ci = stats.newcombe_paired_ci(a, b)
+    d = a - b
+    half = 1.959964 * d.std(ddof=1) / math.sqrt(len(d))
+    assert ci.low == pytest.approx(d.mean() - half, abs=0.005)
+    assert ci.high == pytest.approx(d.mean() + half, abs=0.005)

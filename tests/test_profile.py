@@ -52,6 +52,9 @@ def test_task_scores_deltas_and_tests(prof: Profile) -> None:
     math = prof.task("math").score
     assert (math.model, math.reference, math.delta, math.n) == (1.0, 0.5, 0.5, 4)
     assert math.p_value == pytest.approx(0.5)  # McNemar: 2 discordant pairs, both for the run: 2 * 0.5^2
+    # Newcombe-Wilson: Wilson(4/4) = [.5101, 1], Wilson(2/4) = [.1501, .8499], phi = 0
+    assert math.ci_low == pytest.approx(0.5 - (0.4899**2 + 0.3499**2) ** 0.5, abs=1e-3)
+    assert math.ci_high == pytest.approx(0.8499, abs=1e-3)
     code = prof.task("code").score
     # item means run (1, .5, 1) vs ref (.5, 0, 1): diffs (.5, .5, 0), mean 1/3, sd sqrt(1/12)
     assert code.model == pytest.approx(5 / 6) and code.reference == pytest.approx(0.5)

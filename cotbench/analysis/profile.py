@@ -1,7 +1,8 @@
 """Capability-cost profile of a run against a reference run (usually its base model).
 
 Everything is paired over the items both runs scored; an item's value is the mean over
-its scored repeats. Domain values are the unweighted mean over the domain's tasks (each
+its scored repeats. Task deltas get a Newcombe-Wilson interval and an exact McNemar test when
+every item is 0/1, else a seeded paired bootstrap interval and a paired t-test. Domain values are the unweighted mean over the domain's tasks (each
 task weighs the same, as in the Transferability Index); their intervals come from a
 bootstrap that resamples items within each task. See ``METRICS.md`` for the definitions.
 """
@@ -225,13 +226,18 @@ def _compare(a: Sequence[SampleRecord], b: Sequence[SampleRecord], value: Value,
         return _Cmp(Estimate(model=None, reference=None, delta=None, n=0, method="no shared items"), None, None)
     d = p.diff
     boots = stats.bootstrap_means(d, cfg.n_boot, _rng(cfg.seed, *key))
-    lo, hi = np.quantile(boots, [cfg.alpha / 2, 1 - cfg.alpha / 2])
     binary = bool(np.isin(p.a, (0.0, 1.0)).all() and np.isin(p.b, (0.0, 1.0)).all())
+    if binary and test:
+        # Wilson-based interval: exact enough for 0/1 items and sane at 0% or 100%, where a
+        # bootstrap collapses to a single point.
+        ci = stats.newcombe_paired_ci(p.a, p.b, cfg.alpha)
+        lo, hi, method = ci.low, ci.high, "Newcombe-Wilson paired CI; exact McNemar"
+    else:
+        lo, hi = np.quantile(boots, [cfg.alpha / 2, 1 - cfg.alpha / 2])
+        method = "paired bootstrap; paired t" if test else "paired bootstrap"
     se = float(np.std(d, ddof=1) / math.sqrt(p.n)) if p.n > 1 else 0.0
     est = Estimate(model=float(p.a.mean()), reference=float(p.b.mean()), delta=float(d.mean()),
-                   ci_low=float(lo), ci_high=float(hi), n=p.n,
-                   method="paired bootstrap" + ("; exact McNemar" if binary else "; paired t") if test
-                   else "paired bootstrap")
+                   ci_low=float(lo), ci_high=float(hi), n=p.n, method=method)
     if test:
         est.p_value = stats.paired_test(p.a, p.b)
         est.mde = stats.mde_for_pairs(p.a, p.b, cfg.alpha)
