@@ -1,10 +1,11 @@
 """Capability-cost profile of a run against a reference run (usually its base model).
 
 Everything is paired over the items both runs scored; an item's value is the mean over
-its scored repeats. Task deltas get a Newcombe-Wilson interval and an exact McNemar test when
-every item is 0/1, else a seeded paired bootstrap interval and a paired t-test. Domain values are the unweighted mean over the domain's tasks (each
-task weighs the same, as in the Transferability Index); their intervals come from a
-bootstrap that resamples items within each task. See ``METRICS.md`` for the definitions.
+its scored repeats. Task deltas get a Newcombe-Wilson interval and an exact McNemar test
+when every item is 0/1, else a seeded paired bootstrap interval and a paired t-test.
+Domain values are the unweighted mean over the domain's tasks (each task weighs the same,
+as in the Transferability Index); their intervals come from a bootstrap that resamples
+items within each task. See ``METRICS.md`` for the definitions.
 """
 
 from __future__ import annotations
