@@ -28,7 +28,7 @@ def gate(
     baseline: Annotated[str, typer.Option("--baseline", "-b", help="Baseline run directory or model spec.")],
     candidate: Annotated[str, typer.Option("--candidate", "-c", help="Candidate run directory or model spec.")],
     policy: Annotated[Path | None, typer.Option("--policy", "-p", help="Gate policy YAML (default: the shipped policy).")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where runs of model specs are written (and reused).")] = Path("runs"),  # noqa: E501
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where runs of model specs are written (and reused).")] = Path("results"),  # noqa: E501
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the result as JSON.")] = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML.")] = None,
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Write the Markdown report.")] = None,

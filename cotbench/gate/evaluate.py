@@ -326,7 +326,7 @@ def resolve_runs(args: Sequence[str], policy: Policy, output: Path) -> list[RunD
     return [ran[a] if a in ran else RunDir(a) for a in args]
 
 
-def run_gate(baseline: str, candidate: str, policy: Policy, output: Path = Path("runs")) -> GateResult:
+def run_gate(baseline: str, candidate: str, policy: Policy, output: Path = Path("results")) -> GateResult:
     """The gate as a function: resolve both sides (running specs if needed), then evaluate."""
     base_rd, cand_rd = resolve_runs([baseline, candidate], policy, output)
     return evaluate_gate(base_rd, cand_rd, policy)
