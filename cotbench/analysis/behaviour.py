@@ -70,7 +70,7 @@ MOVES: tuple[str, ...] = tuple(LEXICON)
 
 def count_moves(text: str) -> dict[str, int]:
     """Occurrences of each move in ``text`` (all moves present, zero when absent)."""
-    return {move: sum(1 for _ in pat.finditer(text)) for move, pat in _COMPILED.items()}
+    return {move: len(pat.findall(text)) for move, pat in _COMPILED.items()}
 
 
 def reasoning_token_count(reasoning: str, recorded: int) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -295,6 +294,8 @@ class _TaskParts:
     tokens: dict[str, _Cmp]
     a: list[SampleRecord]
     b: list[SampleRecord]
+    tally_a: _Tally
+    tally_b: _Tally
 
 
 def _token_cost(parts: dict[str, _Cmp], a: list[SampleRecord], b: list[SampleRecord], pooled_tpc: Estimate) -> TokenCost:
@@ -310,20 +311,33 @@ def _tokens_per_correct(a: list[SampleRecord], b: list[SampleRecord]) -> Estimat
     return _pooled(ta, ca, tb, cb, "pooled: total output tokens / total score")
 
 
-def _behaviour(a: list[SampleRecord], b: list[SampleRecord]) -> Behaviour:
-    def tally(xs: list[SampleRecord]) -> tuple[dict[str, float], float, int]:
-        counts: dict[str, float] = defaultdict(float)
-        for s in xs:
-            for move, c in bh.count_moves(runs.reasoning_text(s)).items():
-                counts[move] += c
-        return counts, sum(runs.reasoning_tokens(s) for s in xs), len(xs)
+@dataclass
+class _Tally:
+    """Move counts and reasoning tokens summed over samples; tasks add up into domains."""
 
-    (ca, toka, na), (cb, tokb, nb) = tally(a), tally(b)
-    per_1k = {m: _pooled(1000 * ca[m], toka, 1000 * cb[m], tokb, "pooled: 1000 * moves / reasoning tokens")
-              for m in bh.MOVES}
-    per_sample = {m: _pooled(ca[m], na, cb[m], nb, "moves per sample") for m in bh.MOVES}
-    return Behaviour(per_1k_tokens=per_1k, per_sample=per_sample, reading=_reading(toka / max(na, 1),
-                     tokb / max(nb, 1), per_1k))
+    counts: dict[str, float]
+    tokens: float
+    n: int
+
+    def __add__(self, other: _Tally) -> _Tally:
+        return _Tally({m: self.counts[m] + other.counts[m] for m in bh.MOVES}, self.tokens + other.tokens,
+                      self.n + other.n)
+
+
+def _tally(xs: list[SampleRecord]) -> _Tally:
+    counts = dict.fromkeys(bh.MOVES, 0.0)
+    for s in xs:
+        for move, c in bh.count_moves(runs.reasoning_text(s)).items():
+            counts[move] += c
+    return _Tally(counts, sum(runs.reasoning_tokens(s) for s in xs), len(xs))
+
+
+def _behaviour(ta: _Tally, tb: _Tally) -> Behaviour:
+    per_1k = {m: _pooled(1000 * ta.counts[m], ta.tokens, 1000 * tb.counts[m], tb.tokens,
+                         "pooled: 1000 * moves / reasoning tokens") for m in bh.MOVES}
+    per_sample = {m: _pooled(ta.counts[m], ta.n, tb.counts[m], tb.n, "moves per sample") for m in bh.MOVES}
+    return Behaviour(per_1k_tokens=per_1k, per_sample=per_sample,
+                     reading=_reading(ta.tokens / max(ta.n, 1), tb.tokens / max(tb.n, 1), per_1k))
 
 
 def _reading(tok_model: float, tok_ref: float, per_1k: dict[str, Estimate]) -> str:
@@ -357,7 +371,7 @@ def _task_parts(name: str, info: TaskInfo, a: list[SampleRecord], b: list[Sample
         "answer_tokens": _compare(sa, sb, lambda s: float(s.answer_tokens), (name, "at"), cfg, test=False),
         "truncation_rate": _compare(sa, sb, runs.truncated, (name, "tr"), cfg, test=False),
     }
-    return _TaskParts(score, safety, tokens, sa, sb)
+    return _TaskParts(score, safety, tokens, sa, sb, _tally(sa), _tally(sb))
 
 
 def _safety_metric(domain: str) -> str | None:
@@ -437,7 +451,7 @@ def compute_profile(
             safety=tp.safety.estimate if tp.safety else None, safety_metric=metric,
             safety_by_category=_by_category(name, info.domain, a, b, cfg) if metric else {},
             tokens=_token_cost(tp.tokens, tp.a, tp.b, _tokens_per_correct(tp.a, tp.b)),
-            behaviour=_behaviour(tp.a, tp.b),
+            behaviour=_behaviour(tp.tally_a, tp.tally_b),
             n_unscored=sum(s.score is None for s in a), n_unscored_reference=sum(s.score is None for s in b)))
     domains: list[DomainProfile] = []
     for dom in DOMAIN_ORDER:
@@ -455,7 +469,8 @@ def compute_profile(
             tokens=TokenCost(reasoning_tokens=tokens["reasoning_tokens"], answer_tokens=tokens["answer_tokens"],
                              tokens_per_correct=_tokens_per_correct(sa, sb),
                              truncation_rate=tokens["truncation_rate"]),
-            behaviour=_behaviour(sa, sb)))
+            behaviour=_behaviour(sum((p.tally_a for p in ps[1:]), ps[0].tally_a),
+                                 sum((p.tally_b for p in ps[1:]), ps[0].tally_b))))
     return Profile(model=r.label, reference=ref.label, run_id=r.run_id, reference_run_id=ref.run_id, step=r.step,
                    reference_step=ref.step, alpha=alpha, n_boot=n_boot, seed=seed, domains=domains,
                    tasks=task_profiles, transferability=_transferability(task_profiles), excluded=excluded,
