@@ -9,6 +9,9 @@ Layers, each used when the host allows it (``SandboxResult.layers`` says which w
 - ``netns``: a fresh network namespace (``unshare --net``): no interfaces but a down loopback.
 - ``pidns``: a fresh PID namespace; when the sandbox's first process dies the kernel kills every
   process it left behind, so a fork bomb cannot outlive its timeout.
+- ``rofs``: a private mount namespace in which every mount except the work directory is
+  remounted read-only, so nothing outside can be created, changed or deleted even if the
+  Python guard is bypassed (best effort: a mount that refuses the remount stays writable).
 - ``cgroup``: a per-run pids cgroup with ``pids.max`` (RLIMIT_NPROC does not bind uid 0, and we
   usually run as root).
 - ``nocaps``: all capabilities dropped and no-new-privs set (``setpriv``) before Python starts.
@@ -18,7 +21,8 @@ Layers, each used when the host allows it (``SandboxResult.layers`` says which w
   creation (fork/exec/subprocess/multiprocessing/ctypes) and file access outside the sandbox's
   temp directory (``open``, ``os``/``posix`` file functions, ``io.FileIO``; reads of the Python
   installation are allowed so imports work). Python-level guards can be bypassed by determined
-  code; the OS layers above do not depend on them, but the filesystem has no OS-level layer.
+  code; the OS layers above do not depend on them. Reading outside files is stopped only by
+  this guard: at the OS level the job runs as the caller's user and can read what it can.
 Always: a throwaway working directory (also HOME and TMPDIR), a minimal environment, stdin
 from /dev/null, a wall-clock timeout that kills the whole process group, and output capped.
 
@@ -98,24 +102,66 @@ class SandboxResult:
 
 # ------------------------------------------------------------------ parent side
 
+# Runs first inside the new mount namespace: join the pids cgroup (before /sys goes read-only),
+# keep the work directory writable and make every other mount read-only, then exec the job.
+_ROFS_SCRIPT = r"""set -e
+work=$1; cgroup=$2; shift 2
+if [ -n "$cgroup" ]; then echo $$ > "$cgroup/cgroup.procs" || true; fi
+mount --bind "$work" "$work"
+for m in $(cut -d' ' -f2 /proc/self/mounts | sort -u); do
+  [ "$m" = "$work" ] || mount -o remount,bind,ro "$m" 2>/dev/null || true
+done
+exec "$@"
+"""
+_DROP_CAPS = ("--no-new-privs", "--bounding-set=-all", "--inh-caps=-all")
+
+
+@dataclass(frozen=True)
+class _Isolation:
+    namespaces: tuple[str, ...] = ()  # the unshare command line, or empty
+    rofs: bool = False  # run _ROFS_SCRIPT inside the namespaces
+    drop_caps: tuple[str, ...] = ()  # the setpriv command line, or empty
+    layers: tuple[str, ...] = ()
+
+    def command(self, work: str, cgroup: Path | None, argv: list[str]) -> list[str]:
+        rofs = ["sh", "-c", _ROFS_SCRIPT, "sh", work, str(cgroup or "")] if self.rofs else []
+        return [*self.namespaces, *rofs, *self.drop_caps, *argv]
+
+
 @cache
-def _unshare_prefix() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The namespace wrapper this host supports, and the layer names it gives."""
+def _isolation() -> _Isolation:
+    """The strongest combination of OS layers this host allows, found by trying them once."""
     unshare, setpriv = shutil.which("unshare"), shutil.which("setpriv")
-    candidates: list[tuple[list[str], tuple[str, ...]]] = []
-    if unshare:
-        base = [unshare, "--net", "--pid", "--fork", "--kill-child"]
-        if os.geteuid() != 0:
-            base.insert(1, "--user")
-            base.insert(2, "--map-root-user")
-        candidates.append((base, ("netns", "pidns")))
-        candidates.append(([unshare, "--user", "--map-root-user", "--net", "--fork", "--kill-child"], ("netns",)))
-    for prefix, layers in candidates:
-        if setpriv and _probe(prefix + [setpriv, "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all", "true"]):
-            return (*prefix, setpriv, "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all"), (*layers, "nocaps")
-        if _probe(prefix + ["true"]):
-            return tuple(prefix), layers
-    return (), ()
+    if not unshare:
+        return _Isolation()
+    user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+    tail = ["--fork", "--kill-child"]
+    candidates = [
+        (_Isolation((unshare, *user, "--mount", "--propagation", "private", "--net", "--pid", *tail), True),
+         ("netns", "pidns", "rofs")),
+        (_Isolation((unshare, *user, "--net", "--pid", *tail)), ("netns", "pidns")),
+        (_Isolation((unshare, "--user", "--map-root-user", "--net", *tail)), ("netns",)),
+    ]
+    for iso, layers in candidates:
+        if not _probe_isolation(iso):
+            continue
+        with_caps = dataclasses.replace(iso, drop_caps=(setpriv, *_DROP_CAPS)) if setpriv else iso
+        if setpriv and _probe_isolation(with_caps):
+            return dataclasses.replace(with_caps, layers=(*layers, "nocaps"))
+        return dataclasses.replace(iso, layers=layers)
+    return _Isolation()
+
+
+def _probe_isolation(iso: _Isolation) -> bool:
+    """Run a tiny job: the work directory must be writable and, with rofs, the outside not."""
+    with tempfile.TemporaryDirectory(prefix="cotbench-probe-") as work:
+        outside = work + "-outside"
+        check = ["sh", "-c", 'touch "$0/in" && ! touch "$1" 2>/dev/null' if iso.rofs else 'touch "$0/in"', work, outside]
+        ok = _probe(iso.command(work, None, check)) and os.path.exists(os.path.join(work, "in"))
+        if os.path.exists(outside):
+            os.unlink(outside)
+            ok = False
+        return ok
 
 
 def _probe(cmd: list[str]) -> bool:
@@ -184,7 +230,7 @@ def run_tests(program: str, tests: Sequence[Test], limits: Limits = Limits(), gu
 
     ``guard=False`` leaves out only the Python-level guard (tests use it to show that the OS
     layers hold on their own)."""
-    prefix, layers = _unshare_prefix()
+    iso = _isolation()
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="cotbench-sbx-") as work, \
             tempfile.TemporaryDirectory(prefix="cotbench-io-") as private:
@@ -207,7 +253,7 @@ def run_tests(program: str, tests: Sequence[Test], limits: Limits = Limits(), gu
         }
         env = {"PATH": "/usr/bin:/bin", "HOME": work, "TMPDIR": work, "LANG": "C.UTF-8",
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
-        cmd = [*prefix, sys.executable, "-I", str(_CHILD_SCRIPT)]
+        cmd = iso.command(work, cgroup, [sys.executable, "-I", str(_CHILD_SCRIPT)])
         with out.open("wb") as o, err.open("wb") as e, rep.open("wb") as r:
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=o, stderr=e, cwd=work, env=env,
                                     start_new_session=True, pass_fds=(r.fileno(),))
@@ -225,7 +271,7 @@ def run_tests(program: str, tests: Sequence[Test], limits: Limits = Limits(), gu
             _kill_cgroup(cgroup)
             peak = _read_int(cgroup / "pids.peak")
             _remove_cgroup(cgroup)
-        active = (*layers, *(("cgroup",) if cgroup else ()), "rlimits", *(("guard",) if guard else ()))
+        active = (*iso.layers, *(("cgroup",) if cgroup else ()), "rlimits", *(("guard",) if guard else ()))
         result = _collect(rep, nonce, len(tests), timed_out, proc.returncode, _tail(out, limits.max_output_chars),
                           _tail(err, limits.max_output_chars), time.monotonic() - start, active)
         return dataclasses.replace(result, peak_processes=peak)
