@@ -180,6 +180,7 @@ def test_huge_output_is_capped() -> None:
 def test_layers_are_reported() -> None:
     result = run_tests("x = 1\n", [CodeTest("assert x == 1")], FAST)
     assert {"rlimits", "guard"} <= set(result.layers)
+    assert set(sandbox.isolation_layers()) == set(result.layers)
     if os.geteuid() == 0 and os.path.exists("/usr/bin/unshare"):
         assert "netns" in result.layers
 

@@ -152,6 +152,14 @@ def _isolation() -> _Isolation:
     return _Isolation()
 
 
+def isolation_layers() -> tuple[str, ...]:
+    """The layers a job on this host gets (for a 'doctor' command or a run manifest)."""
+    cgroup = _make_cgroup(2)
+    if cgroup is not None:
+        _remove_cgroup(cgroup)
+    return (*_isolation().layers, *(("cgroup",) if cgroup else ()), "rlimits", "guard")
+
+
 def _probe_isolation(iso: _Isolation) -> bool:
     """Run a tiny job: the work directory must be writable and, with rofs, the outside not."""
     with tempfile.TemporaryDirectory(prefix="cotbench-probe-") as work:
