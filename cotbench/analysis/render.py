@@ -120,7 +120,7 @@ def trajectory_tables(traj: Trajectory) -> list[Table]:
         for st in traj.steps:
             p = by_step.get(st)
             cells.append("—" if p is None else f"{_pct(p.value)} ({_pct(p.delta, signed=True)}){'*' if p.dip else ''}")
-        curves.add_row(Text(s.name), *cells)
+        curves.add_row(Text(DOMAIN_LABELS.get(s.name, s.name) if s.kind == "domain" else f"  {s.name}"), *cells)
     tables = [verdicts, curves]
     if traj.tokens:
         tok = Table(title="Mean reasoning tokens per sample (truncation %)")
