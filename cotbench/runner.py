@@ -1,0 +1,231 @@
+"""``cotbench run``: ModelSpec x TaskDefs -> engine -> a run directory.
+
+Resumable by construction: each finished task is written atomically, each generation is
+cached (keyed by model identity) the moment it exists, and a task whose results already
+match (content hash, settings, items, engine) is skipped without loading the model.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from cotbench import __version__
+from cotbench.engines.base import Engine, ModelHandle, TaskPlan
+from cotbench.errors import CotbenchError
+from cotbench.models.cache import CachedGenerator, GenerationCache
+from cotbench.models.checkpoints import expand_checkpoints
+from cotbench.models.load import generator_factory, token_counter
+from cotbench.models.resolve import ResolvedModel, resolve
+from cotbench.models.spec import ModelSpec
+from cotbench.results.metrics import build_task_result
+from cotbench.results.schema import EngineName, ModelInfo, RunManifest, TaskInfo, TaskStatusEntry
+from cotbench.results.store import RunDir
+from cotbench.tasks.data import using_data_dir
+from cotbench.tasks.items import build_items
+from cotbench.tasks.registry import DEFAULT_SUITE, get_suite, get_task
+
+DEFAULT_ENGINE: EngineName = "lm_eval"
+ENGINES: tuple[EngineName, ...] = ("lm_eval", "inspect")
+_PACKAGES = ("cotbench", "lm_eval", "inspect_ai", "transformers", "torch", "datasets", "math-verify", "vllm", "openai")
+
+
+@dataclass
+class RunOptions:
+    suite: str | None = None
+    tasks: list[str] | None = None
+    limit: int | None = None
+    output: Path = Path("results")
+    engine: EngineName = DEFAULT_ENGINE
+    preset: str | None = None
+    seed: int | None = None
+    data_dir: Path | None = None
+    device: str | None = None
+    batch_size: int = 8
+    system_prompt: str | None = None
+
+
+class RunReporter:
+    """Hooks for progress display; the CLI plugs a rich implementation in."""
+
+    def start_model(self, label: str, run_dir: Path) -> None: ...
+    def start_tasks(self, plans: list[TaskPlan], cached: list[str]) -> None: ...
+    def advance(self, task: str, n: int) -> None: ...
+    def task_done(self, task: str, ok: bool, error: str | None = None) -> None: ...
+    def end_model(self) -> None: ...
+
+
+def get_engine(name: str) -> Engine:
+    if name == "lm_eval":
+        from cotbench.engines.lm_eval_engine import LmEvalEngine
+
+        return LmEvalEngine()
+    if name == "inspect":
+        from cotbench.engines.inspect_engine import InspectEngine
+
+        return InspectEngine()
+    raise CotbenchError(f"unknown engine '{name}' (choose from {', '.join(ENGINES)})")
+
+
+def run_id_for(rm: ResolvedModel) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", rm.spec.display).strip("_")[:80] or "model"
+    return f"{slug}-{rm.identity[:8]}"
+
+
+def plan_tasks(opts: RunOptions) -> list[TaskPlan]:
+    if opts.suite and opts.tasks:
+        raise CotbenchError("give either --suite or --tasks, not both")
+    suite = get_suite(opts.suite or DEFAULT_SUITE) if not opts.tasks else None
+    names = opts.tasks or (suite.tasks if suite else [])
+    if opts.limit is not None and opts.limit < 1:
+        raise CotbenchError("--limit must be at least 1")
+    plans = []
+    for name in names:
+        task = get_task(name)
+        settings = task.settings(opts.preset or (suite.preset if suite else None))
+        if opts.seed is not None:
+            settings = settings.model_copy(update={"seed": opts.seed})
+        subset = suite.subset.get(task.name) if suite else None
+        items = build_items(task, subset=subset, limit=opts.limit)
+        plans.append(TaskPlan(task=task, hash=task.content_hash(), settings=settings, items=items,
+                              subset=subset, limit=opts.limit))
+    return plans
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def model_info(rm: ResolvedModel) -> ModelInfo:
+    s = rm.spec
+    return ModelInfo(spec=s.raw or s.display, backend=s.backend, model=s.model, revision=s.revision,
+                     resolved_revision=rm.resolved_revision, subfolder=s.subfolder, gguf_file=s.gguf_file,
+                     dtype=s.dtype, chat_template=s.chat_template, system_prompt=s.system_prompt,
+                     base_url=s.base_url, step=s.step, label=s.display, identity=rm.identity)
+
+
+def _is_complete(rd: RunDir, plan: TaskPlan, engine: str) -> bool:
+    if not rd.is_task_complete(plan.task.name, plan.hash):
+        return False
+    tr = rd.read_task(plan.task.name)
+    return tr.task.generation == plan.settings and tr.n_items == len(plan.items) and tr.engine == engine
+
+
+def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = None) -> RunDir:
+    """Evaluate one model (or checkpoint) and return its run directory."""
+    reporter = reporter or RunReporter()
+    with using_data_dir(opts.data_dir):
+        plans = plan_tasks(opts)
+        if opts.system_prompt:
+            spec = spec.with_options(system_prompt=opts.system_prompt)
+        rm = resolve(spec)
+        run_id = run_id_for(rm)
+        rd = RunDir(opts.output / run_id)
+        reporter.start_model(spec.display, rd.path)
+        now = datetime.now(timezone.utc)
+        manifest = rd.read_manifest() if rd.exists() else RunManifest(run_id=run_id, model=model_info(rm),
+                                                                      engine=opts.engine, started_at=now)
+        manifest.model = model_info(rm)
+        manifest.engine = opts.engine
+        manifest.suite = opts.suite or (None if opts.tasks else DEFAULT_SUITE)
+        manifest.limit = opts.limit
+        manifest.packages = package_versions()
+        manifest.cotbench_version = __version__
+        manifest.host = socket.gethostname()
+        manifest.finished_at = None
+        todo, cached = [], []
+        for p in plans:
+            (cached if _is_complete(rd, p, opts.engine) else todo).append(p)
+        manifest.tasks = [TaskStatusEntry(name=p.task.name, hash=p.hash,
+                                          status="complete" if p in cached else "pending") for p in plans]
+        rd.write_manifest(manifest)
+        reporter.start_tasks(plans, [p.task.name for p in cached])
+        if todo:
+            _evaluate(rm, rd, manifest, todo, opts, reporter)
+        manifest.finished_at = datetime.now(timezone.utc)
+        rd.write_manifest(manifest)
+        reporter.end_model()
+        return rd
+
+
+def _evaluate(rm: ResolvedModel, rd: RunDir, manifest: RunManifest, todo: list[TaskPlan], opts: RunOptions,
+              reporter: RunReporter) -> None:
+    cache = GenerationCache(rd.cache_path)
+    gen = CachedGenerator(rm.identity, cache, generator_factory(rm, opts.device), batch_size=opts.batch_size)
+    handle = ModelHandle(gen, token_counter(rm), rm.spec.system_prompt, rm.spec.display)
+    engine = get_engine(opts.engine)
+    try:
+        for plan in todo:
+            entry = manifest.task_entry(plan.task.name)
+            assert entry is not None
+            entry.status, entry.error = "running", None
+            rd.write_manifest(manifest)
+            started = datetime.now(timezone.utc)
+            try:
+                out = engine.run([plan], handle, manifest.run_id, reporter.advance)[plan.task.name]
+            except CotbenchError as exc:
+                entry.status, entry.error = "error", str(exc)
+                rd.write_manifest(manifest)
+                reporter.task_done(plan.task.name, False, str(exc))
+                continue
+            info = TaskInfo(name=plan.task.name, version=plan.task.version, hash=plan.hash, domain=plan.task.domain,
+                            scorer=plan.task.scorer, scorer_mode=_scorer_mode(out.records), source=_source(plan),
+                            license=plan.task.license, generation=plan.settings, n_items=len(plan.items))
+            result = build_task_result(manifest.run_id, info, engine.name, out.records, started,
+                                       datetime.now(timezone.utc), out.harness_metrics)
+            rd.write_task(result, out.records)
+            entry.status = "complete"
+            rd.write_manifest(manifest)
+            reporter.task_done(plan.task.name, True)
+        if gen.loaded:
+            manifest.device = ", ".join(f"{k}={v}" for k, v in gen.generator.describe().items())
+    finally:
+        cache.close()
+
+
+def _scorer_mode(records: list) -> str:
+    modes = sorted({r.scorer_mode for r in records})
+    return modes[0] if len(modes) == 1 else ",".join(modes) or "exact"
+
+
+def _source(plan: TaskPlan) -> str:
+    src = plan.task.source
+    if src.kind == "probe":
+        return f"cotbench probe '{src.loader}' (seed {src.seed})" if src.seed is not None else f"cotbench {src.loader}"
+    return f"{src.hub_id}@{src.hub_revision}" if src.hub_id else (src.local_dir or src.loader)
+
+
+def run_models(
+    specs: list[str],
+    *,
+    suite: str | None = None,
+    tasks: list[str] | None = None,
+    limit: int | None = None,
+    output: Path = Path("results"),
+    engine: str | None = None,
+    seed: int | None = None,
+    revisions: list[str] | None = None,
+    subfolders: list[str] | None = None,
+    steps: list[int] | None = None,
+    reporter: RunReporter | None = None,
+    **kwargs: object,
+) -> list[RunDir]:
+    """Evaluate each model / checkpoint; the Python API behind ``cotbench run``."""
+    eng = engine or DEFAULT_ENGINE
+    if eng not in ENGINES:
+        raise CotbenchError(f"unknown engine '{eng}' (choose from {', '.join(ENGINES)})")
+    opts = RunOptions(suite=suite, tasks=tasks, limit=limit, output=Path(output), engine=eng,  # type: ignore[arg-type]
+                      seed=seed, **kwargs)  # type: ignore[arg-type]
+    expanded = expand_checkpoints(specs, revisions, subfolders, steps)
+    return [run_one(s, opts, reporter) for s in expanded]
+
