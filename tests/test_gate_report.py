@@ -111,3 +111,18 @@ def test_write_reports(tmp_path: Path) -> None:
     assert "PASS with 1 warning" in (tmp_path / "r.md").read_text()
     assert GateResult.model_validate_json((tmp_path / "r.json").read_text()).verdict == "pass"
     ET.parse(tmp_path / "r.xml")
+
+
+def test_github_renders_no_markup_from_untrusted_text() -> None:
+    # Render with cmark-gfm, the library behind GitHub's Markdown (tables, autolinks, tag filter).
+    cmarkgfm = pytest.importorskip("cmarkgfm")
+    from cmarkgfm.cmark import Options
+
+    result = _result()
+    result.checks[0].scope = "www.evil.example http://evil.example/x @admin"
+    html = cmarkgfm.github_flavored_markdown_to_html(to_markdown(result), options=Options.CMARK_OPT_UNSAFE)
+    ours = r"/?(?:table|thead|tbody|tr|th|td|p|code|strong|h2|h3|ul|li|sub)\b"
+    assert re.findall(rf"<(?!{ours})[^>]*>", html) == []          # no <a>, <img>, <script>, <b>
+    rows = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)
+    assert [r.count("<td") + r.count("<th") for r in rows] == [11, 11, 11, 11, 6, 6]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "www.evil.example" in html
