@@ -135,3 +135,18 @@ def test_non_binary_single_task_uses_bootstrap_and_binary_uses_score_test() -> N
     assert noninferiority([a], [a], 0.02).method == "paired-bootstrap"
     b = np.array([1.0, 0.0] * 20)
     assert noninferiority([b], [b], 0.02).method == "tango-score"
+
+
+@pytest.mark.parametrize(("discordance", "margin"), [(0.1, 0.02), (0.02, 0.01)])
+def test_items_needed_gives_the_target_power(discordance: float, margin: float) -> None:
+    # Equal models disagreeing on a fraction of items: at the advertised n, non-inferiority
+    # should be shown about `power` (0.8) of the time.
+    cand, base = _pairs(int(1000 * discordance / 2), int(1000 * discordance / 2), 1000)
+    n = tango_noninferiority(cand, base, margin).n_needed
+    rng, trials, shown = np.random.default_rng(5), 600, 0
+    for _ in range(trials):
+        u = rng.random(n)
+        gain, loss = u < discordance / 2, (u >= discordance / 2) & (u < discordance)
+        shown += tango_noninferiority(gain.astype(float), loss.astype(float), margin,
+                                      with_interval=False).p_noninferior < ALPHA
+    assert 0.72 <= shown / trials <= 0.88

@@ -57,14 +57,20 @@ def _is_binary(x: np.ndarray) -> bool:
 # -- Tango's score test for a difference of paired proportions ---------------------------------
 
 
+def _null_loss_rate(gain: float, loss: float, delta0: float) -> float:
+    """Maximum-likelihood P(loss) under H0: P(gain) - P(loss) = delta0, given the observed gain
+    and loss proportions (the root of a quadratic; Tango 1998)."""
+    b = delta0 * (2 - gain + loss) - (gain + loss)
+    c = -loss * delta0 * (1 - delta0)
+    return (-b + math.sqrt(max(b * b - 8 * c, 0.0))) / 4
+
+
 def _tango_z(gains: int, losses: int, n: int, delta0: float) -> float:
     """Score statistic for H0: p_cand - p_base = delta0, from discordant counts.
 
     ``gains`` = items right only for the candidate, ``losses`` = right only for the baseline.
-    The nuisance parameter (P(loss)) is its maximum-likelihood value under H0.
     """
-    a_, b_, c_ = 2.0 * n, delta0 * (2 * n - gains + losses) - (gains + losses), -losses * delta0 * (1 - delta0)
-    q = (-b_ + math.sqrt(max(b_ * b_ - 4 * a_ * c_, 0.0))) / (2 * a_)
+    q = _null_loss_rate(gains / n, losses / n, delta0)
     var = n * (2 * q + delta0 * (1 - delta0))
     num = gains - losses - n * delta0
     if var <= 1e-300:
@@ -94,9 +100,7 @@ def _tango_n_needed(discordance: float, margin: float, alpha: float, power: floa
     equal and disagree on a fraction ``discordance`` of items (normal approximation)."""
     if margin <= 0:
         return None
-    half = discordance / 2
-    a_, b_, c_ = 2.0, -2 * margin - discordance, half * margin * (1 + margin)
-    q = (-b_ + math.sqrt(max(b_ * b_ - 4 * a_ * c_, 0.0))) / (2 * a_)
+    q = _null_loss_rate(discordance / 2, discordance / 2, -margin)
     sd0 = math.sqrt(max(2 * q - margin * (1 + margin), 1e-12))
     sd1 = math.sqrt(discordance)
     return max(1, math.ceil(((_z(1 - alpha) * sd0 + _z(power) * sd1) / margin) ** 2))
