@@ -49,7 +49,7 @@ def test_markdown_has_verdict_table_and_worst_items() -> None:
     md = to_markdown(_result())
     assert "❌ **FAIL**: 1 of 3 checks failed" in md
     header, *rows = [r for r in _table_rows(md) if "Rule" in r or "in\\-domain" in r]
-    assert "| Baseline | Candidate | Δ | 90% CI | Margin | p |" in header
+    assert "| Baseline | Candidate | Δ | 90% CI | Margin | p (NI) |" in header
     assert "| 60.0% | 52.0% | −8.0 | [−10.0, −6.0] | −1.0 | 1.000 | 400 | ❌ fail |" in rows[0]
     harm = next(r for r in _table_rows(md) if "harmful" in r)
     assert "| +2.0 | 0.002 |" in harm and "↓" in harm           # allowed rise for a lower-is-better metric

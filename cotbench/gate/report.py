@@ -82,7 +82,8 @@ def _arrow(c: RuleCheck) -> str:
 def headline(result: GateResult) -> str:
     if result.verdict == "fail":
         failed = sum(c.verdict == "fail" for c in result.checks)
-        return f"❌ **FAIL**: {failed} of {len(result.checks)} checks failed"
+        warned = f" ({result.n_warnings} more inconclusive)" if result.n_warnings else ""
+        return f"❌ **FAIL**: {failed} of {len(result.checks)} checks failed{warned}"
     if result.n_warnings:
         return f"⚠️ **PASS with {result.n_warnings} warning{'s' * (result.n_warnings > 1)}** (inconclusive checks)"
     return "✅ **PASS**: no regression beyond the policy margins"
@@ -100,7 +101,7 @@ def to_markdown(result: GateResult) -> str:
         f"{md_code(result.policy_digest)}. Paired per-item non-inferiority tests, one-sided at "
         f"α = {result.alpha:g}; Δ and margins in percentage points.",
         "",
-        f"| Rule | Scope | Metric | Baseline | Candidate | Δ | {ci}% CI | Margin | p | n | Verdict |",
+        f"| Rule | Scope | Metric | Baseline | Candidate | Δ | {ci}% CI | Margin | p (NI) | n | Verdict |",
         "|---|---|---|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     for c in result.checks:
@@ -136,7 +137,7 @@ def to_markdown(result: GateResult) -> str:
                 lines.append(f"| {md_code(w.task)} | {md_code(w.sample_id)} | {_pct(w.baseline)} | "
                              f"{_pct(w.candidate)} | {md_code(w.candidate_output)} | {md_code(w.baseline_output)} |")
             lines.append("")
-    lines += ["", "<sub>p: non-inferiority test (H0: worse by at least the margin). A check fails when the "
+    lines += ["", "<sub>p (NI): non-inferiority test (H0: worse by at least the margin). A check fails when the "
               "estimate is beyond the margin and the drop is significant; otherwise it is inconclusive "
               "when non-inferiority is not shown.</sub>", ""]
     return "\n".join(lines)
