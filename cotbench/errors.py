@@ -19,6 +19,10 @@ class MissingDependencyError(CotbenchError):
         super().__init__(f"{feature} needs the optional package '{package}', which is not installed ({hint})")
 
 
+class ModelLoadError(CotbenchError):
+    """The model could not be loaded or reached; no task of the run can proceed."""
+
+
 class ResultsError(CotbenchError):
     """A results directory or file that is missing, malformed or incompatible."""
 

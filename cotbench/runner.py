@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cotbench import __version__
 from cotbench.engines.base import Engine, ModelHandle, TaskPlan
-from cotbench.errors import CotbenchError
+from cotbench.errors import CotbenchError, MissingDependencyError, ModelLoadError
 from cotbench.models.cache import CachedGenerator, GenerationCache
 from cotbench.models.checkpoints import expand_checkpoints
 from cotbench.models.load import generator_factory, token_counter
@@ -59,7 +59,7 @@ class RunReporter:
     def end_model(self) -> None: ...
 
 
-def get_engine(name: str) -> Engine:
+def get_engine(name: str, run_dir: Path | None = None) -> Engine:
     if name == "lm_eval":
         from cotbench.engines.lm_eval_engine import LmEvalEngine
 
@@ -67,7 +67,7 @@ def get_engine(name: str) -> Engine:
     if name == "inspect":
         from cotbench.engines.inspect_engine import InspectEngine
 
-        return InspectEngine()
+        return InspectEngine(log_dir=run_dir / "inspect_logs" if run_dir else None)
     raise CotbenchError(f"unknown engine '{name}' (choose from {', '.join(ENGINES)})")
 
 
@@ -94,6 +94,17 @@ def plan_tasks(opts: RunOptions) -> list[TaskPlan]:
         plans.append(TaskPlan(task=task, hash=task.content_hash(), settings=settings, items=items,
                               subset=subset, limit=opts.limit))
     return plans
+
+
+def _check_backend(spec: ModelSpec) -> None:
+    """Fail before any work when the backend's optional package is missing."""
+    import importlib.util
+
+    need = {"vllm": ("vllm", "the vllm: backend (CUDA only)", "vllm"), "openai": ("openai", "the openai: backend", None)}
+    if spec.backend in need:
+        pkg, feature, extra = need[spec.backend]
+        if importlib.util.find_spec(pkg) is None:
+            raise MissingDependencyError(pkg, feature, extra)
 
 
 def package_versions() -> dict[str, str]:
@@ -128,6 +139,7 @@ def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = No
         plans = plan_tasks(opts)
         if opts.system_prompt:
             spec = spec.with_options(system_prompt=opts.system_prompt)
+        _check_backend(spec)
         rm = resolve(spec)
         run_id = run_id_for(rm)
         rd = RunDir(opts.output / run_id)
@@ -143,6 +155,7 @@ def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = No
         manifest.cotbench_version = __version__
         manifest.host = socket.gethostname()
         manifest.finished_at = None
+        manifest.model_calls = manifest.cache_hits = 0
         todo, cached = [], []
         for p in plans:
             (cached if _is_complete(rd, p, opts.engine) else todo).append(p)
@@ -158,12 +171,17 @@ def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = No
         return rd
 
 
+def model_handle(rm: ResolvedModel, cache_path: Path, device: str | None = None, batch_size: int = 8) -> ModelHandle:
+    """A lazily loaded, cached model for the engines (the model loads on the first cache miss)."""
+    gen = CachedGenerator(rm.identity, GenerationCache(cache_path), generator_factory(rm, device), batch_size=batch_size)
+    return ModelHandle(gen, token_counter(rm), rm.spec.system_prompt, rm.spec.display)
+
+
 def _evaluate(rm: ResolvedModel, rd: RunDir, manifest: RunManifest, todo: list[TaskPlan], opts: RunOptions,
               reporter: RunReporter) -> None:
-    cache = GenerationCache(rd.cache_path)
-    gen = CachedGenerator(rm.identity, cache, generator_factory(rm, opts.device), batch_size=opts.batch_size)
-    handle = ModelHandle(gen, token_counter(rm), rm.spec.system_prompt, rm.spec.display)
-    engine = get_engine(opts.engine)
+    handle = model_handle(rm, rd.cache_path, opts.device, opts.batch_size)
+    gen = handle.generator
+    engine = get_engine(opts.engine, rd.path)
     try:
         for plan in todo:
             entry = manifest.task_entry(plan.task.name)
@@ -173,6 +191,10 @@ def _evaluate(rm: ResolvedModel, rd: RunDir, manifest: RunManifest, todo: list[T
             started = datetime.now(timezone.utc)
             try:
                 out = engine.run([plan], handle, manifest.run_id, reporter.advance)[plan.task.name]
+            except (ModelLoadError, MissingDependencyError):
+                entry.status, entry.error = "pending", None
+                rd.write_manifest(manifest)
+                raise
             except CotbenchError as exc:
                 entry.status, entry.error = "error", str(exc)
                 rd.write_manifest(manifest)
@@ -187,10 +209,11 @@ def _evaluate(rm: ResolvedModel, rd: RunDir, manifest: RunManifest, todo: list[T
             entry.status = "complete"
             rd.write_manifest(manifest)
             reporter.task_done(plan.task.name, True)
+        manifest.model_calls, manifest.cache_hits = gen.model_calls, gen.cache_hits
         if gen.loaded:
             manifest.device = ", ".join(f"{k}={v}" for k, v in gen.generator.describe().items())
     finally:
-        cache.close()
+        gen.cache.close()
 
 
 def _scorer_mode(records: list) -> str:

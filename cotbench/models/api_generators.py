@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from cotbench.errors import CotbenchError, MissingDependencyError
+from cotbench.errors import MissingDependencyError, ModelLoadError
 from cotbench.models.generator import Completion, Generator, GenRequest, trim_at_stop
 
 
@@ -28,7 +28,7 @@ class OpenAIGenerator(Generator):
             raise MissingDependencyError("openai", "the openai: backend") from None
         key = os.environ.get("COTBENCH_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY")
         if not key and not base_url:
-            raise CotbenchError("openai: backend needs OPENAI_API_KEY (or a base URL of a local server)")
+            raise ModelLoadError("openai: backend needs OPENAI_API_KEY (or a base URL of a local server)")
         self.model = model
         self.client = openai.OpenAI(api_key=key or "EMPTY", base_url=base_url, timeout=timeout, max_retries=3)
         self.concurrency = concurrency
@@ -57,7 +57,7 @@ class OpenAIGenerator(Generator):
         try:
             resp = self.client.chat.completions.create(**kwargs)
         except self._errors as exc:
-            raise CotbenchError(f"request to {self.client.base_url} failed: {exc}") from None
+            raise ModelLoadError(f"request to {self.client.base_url} failed: {exc}") from None
         choice = resp.choices[0]
         msg = choice.message
         text = _reasoning_wrapped(msg.content or "", getattr(msg, "reasoning_content", None)

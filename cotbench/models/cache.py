@@ -62,7 +62,8 @@ class CachedGenerator:
         self._generator: Generator | None = None
         self._lock = threading.Lock()
         self.batch_size = batch_size
-        self.model_calls = 0  # requests actually sent to the model (tests and progress use it)
+        self.model_calls = 0  # requests actually sent to the model
+        self.cache_hits = 0
 
     @property
     def generator(self) -> Generator:
@@ -80,6 +81,7 @@ class CachedGenerator:
         """Completions in request order; ``on_done`` gets the indices of requests as they finish."""
         keys = [r.cache_key(self.identity) for r in requests]
         results: dict[str, Completion] = self.cache.get_many(sorted(set(keys)))
+        self.cache_hits += sum(k in results for k in keys)
         if on_done:
             on_done([i for i, k in enumerate(keys) if k in results])
         todo: dict[str, GenRequest] = {}

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cotbench.errors import CotbenchError
+from cotbench.errors import ModelLoadError
 from cotbench.models.generator import Completion, Generator, GenRequest, trim_at_stop
 from cotbench.results.schema import GenerationSettings
 
@@ -30,7 +30,7 @@ def load_tokenizer(path: Path, subfolder: str | None, gguf_file: str | None, cha
     try:
         tok = AutoTokenizer.from_pretrained(path, **kwargs)
     except (OSError, ValueError) as exc:
-        raise CotbenchError(f"cannot load the tokenizer from {path}: {str(exc).splitlines()[0]}") from None
+        raise ModelLoadError(f"cannot load the tokenizer from {path}: {str(exc).splitlines()[0]}") from None
     if chat_template:
         tok.chat_template = chat_template
     tok.padding_side = "left"
@@ -92,7 +92,7 @@ class TransformersGenerator(Generator):
         try:
             self.model = AutoModelForCausalLM.from_pretrained(path, **kwargs).to(self.device).eval()
         except (OSError, ValueError) as exc:
-            raise CotbenchError(f"cannot load the model from {path}: {str(exc).splitlines()[0]}") from None
+            raise ModelLoadError(f"cannot load the model from {path}: {str(exc).splitlines()[0]}") from None
         self.dtype = str(self.model.dtype).removeprefix("torch.")
 
     def describe(self) -> dict[str, str]:

@@ -156,6 +156,8 @@ class RunManifest(_Model):
     limit: int | None = None
     tasks: list[TaskStatusEntry] = Field(default_factory=list)
     packages: dict[str, str] = Field(default_factory=dict)
+    model_calls: int = Field(0, description="requests sent to the model by the latest invocation")
+    cache_hits: int = Field(0, description="requests served from the generation cache by the latest invocation")
     host: str = ""
     device: str = ""
     started_at: datetime

@@ -38,3 +38,10 @@ def process_results(doc: dict[str, Any], results: list[Any]) -> dict[str, float]
     scores = [score_response(scorer, r, item.target, item.fields).score.value for r in results]
     valid = [s for s in scores if s is not None]
     return {"score": sum(valid) / len(valid) if valid else float("nan")}
+
+
+def scored_mean(values: list[float]) -> float:
+    """lm-eval aggregation: mean over scored docs (NaN marks a doc with no scored response,
+    e.g. a safety answer truncated inside its reasoning), never counting those as 0."""
+    valid = [v for v in values if v == v]
+    return sum(valid) / len(valid) if valid else float("nan")

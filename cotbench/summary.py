@@ -1,0 +1,64 @@
+"""Terminal tables for a finished run: per task, then per domain."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rich.markup import escape
+from rich.table import Table
+
+from cotbench.results.schema import TaskResult
+from cotbench.results.store import RunDir
+
+_HEADLINE = {
+    "safety_harmful": ("rate:full_compliance", "complied"),
+    "safety_benign": ("rate:full_compliance", "answered"),
+}
+_SHORT = {"in_domain": "math", "transfer": "transfer", "general": "general",
+          "safety_harmful": "harmful", "safety_benign": "benign"}
+
+
+
+
+def headline_metric(tr: TaskResult) -> tuple[str, float, float]:
+    """The number a reader wants first: score, or the attack-success / answer rate for safety."""
+    key, label = _HEADLINE.get(tr.task.domain, ("score", "score"))
+    mv = tr.metrics.get(key)
+    if mv is None:  # no sample had that label
+        mv = tr.metrics["score"].model_copy(update={"value": 0.0, "stderr": 0.0})
+    return label, mv.value, mv.stderr
+
+
+def run_summary_table(rd: RunDir) -> Table:
+    manifest = rd.read_manifest()
+    table = Table(title=f"{escape(manifest.model.label)} ({manifest.engine})", title_justify="left")
+    for col in ("domain", "task", "metric", "%", "±se", "n", "trunc%", "think tok", "answer tok"):
+        table.add_column(col, justify="right" if col not in ("domain", "task", "metric") else "left")
+    per_domain: dict[str, list[float]] = defaultdict(list)
+    results = [rd.read_task(t) for t in rd.task_names()]
+    for tr in sorted(results, key=lambda r: (r.task.domain, r.task.name)):
+        label, value, se = headline_metric(tr)
+        per_domain[tr.task.domain].append(value)
+        table.add_row(_SHORT[tr.task.domain], tr.task.name, label, f"{100 * value:.1f}", f"{100 * se:.1f}",
+                      str(tr.n_items), f"{100 * tr.truncation_rate:.0f}", f"{tr.mean_reasoning_tokens:.0f}",
+                      f"{tr.mean_answer_tokens:.0f}")
+    table.add_section()
+    for domain, values in sorted(per_domain.items()):
+        table.add_row(_SHORT[domain], "[bold]mean[/]", _HEADLINE.get(domain, ("", "score"))[1],
+                      f"{100 * sum(values) / len(values):.1f}", "", "", "", "", "")
+    errors = [t for t in manifest.tasks if t.status == "error"]
+    for t in errors:
+        table.add_row("", escape(t.name), "[red]error[/]", escape(t.error or ""), "", "", "", "", "")
+    return table
+
+
+def samples_table(rd: RunDir, task: str, n: int) -> Table:
+    table = Table("id", "rep", "score", "label", "extracted", "answer (start)", title=f"{task}: first {n} samples",
+                  title_justify="left")
+    for i, s in enumerate(rd.iter_samples(task)):
+        if i >= n:
+            break
+        answer = s.answer.replace("\n", " ")[:80]
+        table.add_row(escape(s.sample_id), str(s.repeat), "-" if s.score is None else f"{s.score:.2f}",
+                      escape(s.label or ""), escape(s.extracted or ""), escape(answer))
+    return table
