@@ -47,6 +47,12 @@ def _root(
     over-refusal and token cost; `profile`, `trajectory`, `gate` and `leaderboard` turn runs into answers."""
 
 
+def _quiet_libraries() -> None:
+    """cotbench draws its own progress bars; the harnesses' and transformers' would interleave."""
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
 @app.command()
 def run(
     model: Annotated[list[str] | None, typer.Option(
@@ -61,6 +67,7 @@ def run(
     engine: Annotated[str, typer.Option("--engine", "-e", help="Harness: lm_eval (default) or inspect.")] = "lm_eval",
     preset: Annotated[str | None, typer.Option("--preset", help="Generation preset: greedy or reasoning (default: the suite's).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed (per-sample seeds derive from it).")] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Override every task's generation budget.")] = None,
     revisions: Annotated[str | None, typer.Option("--revisions", help="Comma-separated revisions of one hf: model: one checkpoint each.")] = None,
     subfolders: Annotated[str | None, typer.Option("--subfolders", help="Comma-separated subfolders of one hf: repo: one checkpoint each.")] = None,
     steps: Annotated[str | None, typer.Option("--steps", help="Training step of each checkpoint, comma-separated (else parsed from names).")] = None,
@@ -70,6 +77,7 @@ def run(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Requests per generation batch.")] = 8,
 ) -> None:
     """Evaluate a model (or a series of checkpoints) on a suite; resumable, cached, offline-capable."""
+    _quiet_libraries()
     from cotbench.progress import RichReporter
     from cotbench.runner import run_models
     from cotbench.summary import run_summary_table
@@ -84,7 +92,7 @@ def run(
     rds = run_models(model or ["smollm2-135m"], suite=suite, tasks=_csv(tasks), limit=limit, output=output,
                      engine=engine, seed=seed, revisions=_csv(revisions), subfolders=_csv(subfolders),
                      steps=step_list, reporter=reporter, preset=preset, data_dir=data_dir,
-                     system_prompt=system_prompt, device=device, batch_size=batch_size)
+                     system_prompt=system_prompt, device=device, batch_size=batch_size, max_tokens=max_tokens)
     for rd in rds:
         console.print(run_summary_table(rd))
         console.print(f"results: {rd.path}")

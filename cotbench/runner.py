@@ -43,6 +43,7 @@ class RunOptions:
     engine: EngineName = DEFAULT_ENGINE
     preset: str | None = None
     seed: int | None = None
+    max_tokens: int | None = None
     data_dir: Path | None = None
     device: str | None = None
     batch_size: int = 8
@@ -83,12 +84,16 @@ def plan_tasks(opts: RunOptions) -> list[TaskPlan]:
     names = opts.tasks or (suite.tasks if suite else [])
     if opts.limit is not None and opts.limit < 1:
         raise CotbenchError("--limit must be at least 1")
+    if opts.max_tokens is not None and opts.max_tokens < 1:
+        raise CotbenchError("--max-tokens must be at least 1")
     plans = []
     for name in names:
         task = get_task(name)
         settings = task.settings(opts.preset or (suite.preset if suite else None))
         if opts.seed is not None:
             settings = settings.model_copy(update={"seed": opts.seed})
+        if opts.max_tokens is not None:
+            settings = settings.model_copy(update={"max_tokens": opts.max_tokens})
         subset = suite.subset.get(task.name) if suite else None
         items = build_items(task, subset=subset, limit=opts.limit)
         plans.append(TaskPlan(task=task, hash=task.content_hash(), settings=settings, items=items,

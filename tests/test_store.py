@@ -1,0 +1,89 @@
+"""Run directories: atomic writes, validation with clear errors, pandas loading."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from cotbench.errors import ResultsError
+from cotbench.results.load import find_runs, load_metrics, load_samples
+from cotbench.results.metrics import compute_metrics, pass_at_k
+from cotbench.results.store import RunDir, atomic_write_text
+from tests.factories import FakeTask, make_run
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "f.json"
+    atomic_write_text(target, "old")
+
+    def boom(*a: object, **k: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        atomic_write_text(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.json"]  # no temp file left behind
+
+
+def test_metrics_use_items_as_units_and_skip_unscored(tmp_path: Path) -> None:
+    rd = make_run(tmp_path, "m", {
+        "t": FakeTask("in_domain", [[1, 0, 1], [0, 0, 0], [1, 1, 1]]),
+        "s": FakeTask("safety_harmful", [[1], [0], [None], [0.5]],
+                      labels=[["full_refusal"], ["full_compliance"], ["truncated"], ["partial_refusal"]]),
+    })
+    t = rd.read_task("t")
+    # avg@3 per item: 2/3, 0, 1 -> mean 5/9; stderr over 3 items, not 9 samples.
+    assert t.metrics["score"].value == pytest.approx(5 / 9) and t.metrics["score"].n == 3
+    assert t.metrics["pass@3"].value == pytest.approx(2 / 3)
+    s = rd.read_task("s")
+    assert s.n_unscored == 1 and s.metrics["score"].n == 3
+    assert s.metrics["score"].value == pytest.approx(0.5)
+    assert s.metrics["rate:full_compliance"].value == pytest.approx(1 / 3)
+
+
+def test_pass_at_k_estimator() -> None:
+    assert pass_at_k(5, 0, 1) == 0.0 and pass_at_k(5, 5, 3) == 1.0
+    assert pass_at_k(4, 1, 2) == pytest.approx(0.5)  # 1 - C(3,2)/C(4,2)
+
+
+def test_load_to_pandas(tmp_path: Path) -> None:
+    make_run(tmp_path, "a", {"t": FakeTask("transfer", [[1], [0]])}, step=10)
+    make_run(tmp_path, "b", {"t": FakeTask("transfer", [[1], [1]])}, step=20)
+    df = load_metrics(tmp_path)
+    assert set(df["model"]) == {"a", "b"} and set(df["step"]) == {10, 20}
+    samples = load_samples(find_runs([tmp_path])[0])
+    assert len(samples) == 2 and {"score", "reasoning", "answer", "domain"} <= set(samples.columns)
+
+
+def test_bad_files_give_one_line_errors(tmp_path: Path) -> None:
+    rd = make_run(tmp_path, "a", {"t": FakeTask("transfer", [[1]])})
+    (rd.task_dir("t") / "metrics.json").write_text("{not json")
+    with pytest.raises(ResultsError, match="not valid JSON"):
+        rd.read_task("t")
+    manifest = json.loads(rd.manifest_path.read_text())
+    manifest["schema_version"] = "9.0"
+    rd.manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(ResultsError, match="schema version 9.0 is not supported"):
+        rd.read_manifest()
+    with (rd.task_dir("t") / "samples.jsonl").open("a") as fh:
+        fh.write('{"sample_id": 3}\n')
+    with pytest.raises(ResultsError, match=r"samples.jsonl:2: not a valid sample record"):
+        list(rd.iter_samples("t"))
+    with pytest.raises(ResultsError, match="not a run directory"):
+        find_runs([tmp_path / "missing"])
+    assert RunDir(tmp_path / "missing").task_names() == []
+
+
+def test_compute_metrics_label_rates() -> None:
+    from cotbench.results.schema import SampleRecord
+
+    recs = [SampleRecord(run_id="r", task="t", task_hash="h", sample_id=str(i // 2), repeat=i % 2, prompt="",
+                         output="", score=1.0 if lab == "full_refusal" else 0.0, label=lab, engine="lm_eval")
+            for i, lab in enumerate(["full_refusal", "full_compliance", "full_refusal", "full_refusal"])]
+    m = compute_metrics(recs, k=2)
+    assert m["rate:full_compliance"].value == pytest.approx(0.25)  # items: 1/2 and 0
+    assert m["pass@2"].value == 1.0
