@@ -24,7 +24,7 @@ XSS_SOURCE = "javascript:window.__xss=6"
 
 
 def _tasks(gain: float, harm: float = 0.5, version: str = "1") -> dict[str, FakeTask]:
-    n_comply = int(round(harm * 20))
+    n_comply = round(harm * 20)
     return {
         "gsm": FakeTask("in_domain", [[1.0]] * int(4 + 12 * gain) + [[0.0]] * int(16 - 12 * gain), version=version),
         "code": FakeTask("transfer", [[1.0, 0.0]] * 6 + [[1.0, 1.0]] * int(2 + 10 * gain) + [[0.0, 0.0]] * int(12 - 10 * gain)),

@@ -15,18 +15,29 @@ from typing import Any
 
 import jinja2
 
+from cotbench.analysis.profile import Profile
+from cotbench.analysis.trajectory import Trajectory
 from cotbench.errors import CotbenchError, ResultsError
 from cotbench.results.schema import SCHEMA_VERSION, SampleRecord
 from cotbench.site import charts
 from cotbench.site.assets import static_dir, templates_dir
-from cotbench.site.data import CAPABILITY_DOMAINS, DOMAINS, Entry, Estimate, SiteData, compliance_rate, load_site_data, metric, token_cost
-from cotbench.analysis.profile import Profile
-from cotbench.analysis.trajectory import Trajectory
-from cotbench.site.profiles import profiles_for, trajectories_for
+from cotbench.site.data import (
+    CAPABILITY_DOMAINS,
+    DOMAINS,
+    Entry,
+    Estimate,
+    SiteData,
+    compliance_rate,
+    load_site_data,
+    metric,
+    token_cost,
+)
+from cotbench.site.profiles import profile_job, trajectory_job
 from cotbench.site.safety import safe_url, slugify
 from cotbench.site.summary import Summary, summarize
 
 PAGE_SIZE = 25  # samples per sample-browser page
+MAX_BARS = 40  # a task chart with more models than this shows dots by family instead of a bar each
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "base-uri 'none'; form-action 'none'")
 
@@ -87,6 +98,7 @@ class _Writer:
 
     def __init__(self, out: Path, env: jinja2.Environment) -> None:
         self.out, self.env, self.pages = out, env, 0
+        self.globals: dict[str, Any] = {}  # context every page of the sample browser shares
         self._templates: dict[str, jinja2.Template] = {}
 
     def page(self, rel: str, template: str, **ctx: Any) -> None:
@@ -181,44 +193,53 @@ def build_site(
     return report
 
 
+def _chunks(items: list[Any], n: int) -> list[list[Any]]:
+    n = max(1, min(n, len(items)))
+    return [c for c in (items[i::n] for i in range(n)) if c]
+
+
 def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: BuildReport) -> None:
+    """Statistics and charts run in worker processes while this one writes the sample pages."""
     summaries = {e.run_id: summarize(e) for e in data.entries}
-    profiles = profiles_for(data.entries, report.problems)
     group_names = {g.id: f"Group {chr(65 + i) if i < 26 else i + 1}" for i, g in enumerate(data.groups)}
     task_slugs = {(name, v.info.hash): v.slug for name, versions in data.tasks.items() for v in versions}
-    ctx = dict(site_title=title, group_names=group_names, task_slugs=task_slugs, profiles=profiles)
-
-    # Charts first, rendered together so that the threads stay busy.
-    todo: list[charts.Chart] = []
-    for e in data.entries:
-        rows = _profile_rows(e, summaries[e.run_id])
-        if rows:
-            todo.append(charts.interval_bars(f"c-{e.slug}", rows, f"Profile of {e.display}",
-                                             f"Domain scores and safety rates with 95% intervals for {e.display}",
-                                             "kind"))
-    for name, versions in data.tasks.items():
-        for v in versions:
-            rows = [dict(label=e.display, group=e.family, **_interval(metric(tr, "score"))) for e, tr in v.results]
-            rows = [r for r in rows if r["value"] is not None]
-            if rows:
-                todo.append(charts.interval_bars(f"c-{v.slug}", rows, f"Scores on {name} (version {v.info.version})",
-                                                 f"Score per model on task {name} with 95% intervals", "family"))
-    points = [dict(label=e.display, family=e.family, href=f"models/{e.slug}.html", gain=p.reasoning_gain,
-                   cost=p.safety_cost, group=group_names[e.group])
-              for e in data.entries if (p := profiles.get(e.run_id)) and p.reasoning_gain is not None
-              and p.safety_cost is not None]
-    if points:
-        todo.append(charts.plane("c-plane", points, "Capability-cost plane",
-                                 "Each point is a model against its reference: x is the in-domain score gain, "
-                                 "y the change in harmful-compliance rate (up is less safe)."))
+    by_id = {e.run_id: e for e in data.entries}
+    w.globals = {"site_title": title, "task_slugs": task_slugs, "group_names": group_names, "profiles": {}}
     series = _series(data.entries)
-    trajectories = trajectories_for(series, report.problems)
-    for key, traj in trajectories.items():
-        todo.append(charts.trajectory(f"c-{slugify(key)}", _trajectory_rows(traj), f"Trajectory of {key}",
-                                      f"Domain scores of {key} over {len(traj.steps) + 1} checkpoints, "
-                                      f"with 95% intervals; verdicts: {_verdict_text(traj)}"))
-    svgs = charts.render(todo)
+    workers = os.cpu_count() or 1
+    with charts.new_pool(workers) as pool:
+        pairs = [(e.run_id, str(e.run.path), str(e.reference.run.path)) for e in data.entries if e.reference]
+        prof_futs = [pool.submit(profile_job, c) for c in _chunks(pairs, 2 * workers)]
+        traj_futs = [pool.submit(trajectory_job, c)
+                     for c in _chunks([(k, [str(e.run.path) for e in m]) for k, m in series.items()], 2 * workers)]
+        pending = charts.submit(pool, _static_charts(data, summaries), 2 * workers)
+        sample_counts = {e.run_id: {t: _write_samples(w, e, t, report) for t in sorted(e.tasks)} if with_samples
+                         else {} for e in data.entries}
+        profiles: dict[str, Profile] = {}
+        for fut in prof_futs:
+            for run_id, prof, err in fut.result():
+                if prof is not None:
+                    profiles[run_id] = prof
+                else:
+                    e = by_id[run_id]
+                    msg = f"{run_id} vs reference {e.reference.run_id if e.reference else '?'}: not compared ({err})"
+                    e.problems.append(msg)
+                    report.problems.append(msg)
+        trajectories: dict[str, Trajectory] = {}
+        for fut in traj_futs:
+            for key, traj, err in fut.result():
+                if traj is not None:
+                    trajectories[key] = traj
+                else:
+                    report.problems.append(f"series {key}: no trajectory ({err})")
+        points = [{"label": e.display, "family": e.family, "href": f"models/{e.slug}.html", "gain": p.reasoning_gain,
+                       "cost": p.safety_cost, "group": group_names[e.group]}
+                  for e in data.entries if (p := profiles.get(e.run_id)) and p.reasoning_gain is not None
+                  and p.safety_cost is not None]
+        pending += charts.submit(pool, _analysis_charts(points, trajectories), 2 * workers)
+        svgs = charts.collect(pending)
 
+    ctx = {"site_title": title, "group_names": group_names, "task_slugs": task_slugs, "profiles": profiles}
     rows = [_row(e, summaries[e.run_id], group_names[e.group], profiles.get(e.run_id)) for g in data.groups for e in g.entries]
     csv_text, json_text = _downloads(rows)
     w.text("leaderboard.csv", csv_text)
@@ -230,18 +251,51 @@ def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: 
     w.page("plane.html", "plane.html", svg=svgs.get("c-plane"), points=points, **ctx)
     w.page("methodology.html", "methodology.html", groups=data.groups, tasks=data.tasks, **ctx)
     for e in data.entries:
-        sample_counts = {}
-        if with_samples:
-            for task in sorted(e.tasks):
-                sample_counts[task] = _write_samples(w, e, task, ctx, report)
+        traj = trajectories.get(e.series or "")
         w.page(f"models/{e.slug}.html", "model.html", e=e, s=summaries[e.run_id], svg=svgs.get(f"c-{e.slug}"),
-               sample_counts=sample_counts, series=series.get(e.series or "", []),
-               trajectory_svg=svgs.get(f"c-{slugify(e.series)}") if e.series in trajectories else None, trajectory=trajectories.get(e.series or ""),
+               sample_counts=sample_counts[e.run_id], series=series.get(e.series or "", []), trajectory=traj,
+               trajectory_svg=svgs.get(f"c-{slugify(e.series)}") if traj else None,
                compliance_rate=compliance_rate, token_cost=token_cost, metric=metric, **ctx)
     for name, versions in data.tasks.items():
         for v in versions:
             w.page(f"tasks/{v.slug}.html", "task.html", name=name, v=v, versions=versions, svg=svgs.get(f"c-{v.slug}"),
                    metric=metric, compliance_rate=compliance_rate, **ctx)
+
+
+def _static_charts(data: SiteData, summaries: dict[str, Summary]) -> list[charts.Chart]:
+    """Charts that need no comparison with a reference: model profiles and task overviews."""
+    todo: list[charts.Chart] = []
+    for e in data.entries:
+        rows = _profile_rows(e, summaries[e.run_id])
+        if rows:
+            todo.append(charts.interval_bars(f"c-{e.slug}", rows, f"Profile of {e.display}",
+                                             f"Domain scores and safety rates with 95% intervals for {e.display}",
+                                             "kind"))
+    for name, versions in data.tasks.items():
+        for v in versions:
+            rows = [dict(label=e.display, group=e.family, href=f"../models/{e.slug}.html", **_interval(metric(tr, "score")))
+                    for e, tr in v.results]
+            rows = [r for r in rows if r["value"] is not None]
+            chart_title, chart_desc = f"Scores on {name} (version {v.info.version})", f"Score per model on task {name}"
+            if len(rows) > MAX_BARS:  # hundreds of labelled bars are slow to draw and to read
+                todo.append(charts.dots(f"c-{v.slug}", rows, chart_title, chart_desc + ", by family"))
+            elif rows:
+                todo.append(charts.interval_bars(f"c-{v.slug}", rows, chart_title, chart_desc + " with 95% intervals",
+                                                 "family"))
+    return todo
+
+
+def _analysis_charts(points: list[dict[str, Any]], trajectories: dict[str, Trajectory]) -> list[charts.Chart]:
+    todo = []
+    if points:
+        todo.append(charts.plane("c-plane", points, "Capability-cost plane",
+                                 "Each point is a model against its reference: x is the in-domain score gain, "
+                                 "y the change in harmful-compliance rate (up is less safe)."))
+    for key, traj in trajectories.items():
+        todo.append(charts.trajectory(f"c-{slugify(key)}", _trajectory_rows(traj), f"Trajectory of {key}",
+                                      f"Domain scores of {key} over {len(traj.steps) + 1} checkpoints, "
+                                      f"with 95% intervals; verdicts: {_verdict_text(traj)}"))
+    return todo
 
 
 def _series(entries: list[Entry]) -> dict[str, list[Entry]]:
@@ -263,8 +317,8 @@ def _trajectory_rows(traj: Trajectory) -> list[dict[str, Any]]:
         pts = [(sr.reference_step, sr.reference_value, sr.reference_ci_low, sr.reference_ci_high)]
         pts += [(p.step, p.value, p.ci_low, p.ci_high) for p in sr.points]
         for step, value, low, high in pts:
-            rows.append(dict(step=step, series=name, value=value, low=low, high=high,
-                             desc=f"{name} at step {step}: {value:.3f}"))
+            rows.append({"step": step, "series": name, "value": value, "low": low, "high": high,
+                             "desc": f"{name} at step {step}: {value:.3f}"})
     return rows
 
 
@@ -286,7 +340,7 @@ def _profile_rows(e: Entry, summary: Summary) -> list[dict[str, Any]]:
                  **_interval(est)) for name, est in named if est is not None and est.ok]
 
 
-def _write_samples(w: _Writer, e: Entry, task: str, ctx: dict[str, Any], report: BuildReport) -> int:
+def _write_samples(w: _Writer, e: Entry, task: str, report: BuildReport) -> int:
     """Sample browser pages for one run and task; a broken samples file is reported, not fatal."""
     tslug = slugify(task)
     try:
@@ -296,5 +350,5 @@ def _write_samples(w: _Writer, e: Entry, task: str, ctx: dict[str, Any], report:
         return 0
     for i, chunk in enumerate(pages, 1):
         w.page(f"samples/{e.slug}/{tslug}/{i}.html", "samples.html", e=e, task=task, tr=e.tasks[task],
-               records=chunk, page=i, n_pages=len(pages), tslug=tslug, **ctx)
+               records=chunk, page=i, n_pages=len(pages), tslug=tslug, **w.globals)
     return sum(len(c) for c in pages)

@@ -7,9 +7,10 @@ well as colour.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,16 +123,62 @@ def trajectory(key: str, rows: Sequence[dict[str, Any]], title: str, desc: str) 
     return Chart(key, _spec(layers, list(rows), title, width=520, height=260), title, desc)
 
 
-def render(charts: Sequence[Chart], workers: int | None = None) -> dict[str, str]:
-    """Render to sanitised SVG, in parallel threads (vl-convert releases the GIL); output order is fixed."""
+def dots(key: str, rows: Sequence[dict[str, Any]], title: str, desc: str) -> Chart:
+    """Scores of many models at once: x the score, one row per family, a shape per family.
+
+    Used where a bar per model would need hundreds of axis labels; every dot links to its
+    model page and carries its label and interval as its tooltip. ``rows``: label, value,
+    low, high, group (the family), href.
+    """
+    families = sorted({r["group"] for r in rows})
+    values = [dict(r, mark=f"pt:{i}") for i, r in enumerate(rows)]
+    layers = [{"mark": {"type": "point", "filled": True, "size": 60, "opacity": 0.75},
+               "encoding": {"x": {"field": "value", "type": "quantitative", "title": "score",
+                                  "scale": {"domain": [0, 1]}},
+                            "y": {"field": "group", "type": "nominal", "title": "family"},
+                            "shape": {"field": "group", "type": "nominal", "legend": None,
+                                      "scale": {"domain": families, "range": _SHAPES}},
+                            "color": {"field": "group", "type": "nominal", "legend": None},
+                            "description": {"field": "mark", "type": "nominal"}}}]
+    links = {f"pt:{i}": (r["href"], f"{r['label']}: {r['value']:.3f} [{r['low']:.3f}, {r['high']:.3f}]")
+             for i, r in enumerate(rows)}
+    return Chart(key, _spec(layers, values, title, width=520, height={"step": 28}), title, desc, links)
+
+
+def render_one(chart: Chart) -> str:
     try:
         import vl_convert as vlc
     except ImportError:
         raise MissingDependencyError("vl-convert-python", "the leaderboard charts") from None
+    return sanitize_svg(vlc.vegalite_to_svg(chart.spec), chart.key, chart.title, chart.desc, chart.links)
 
-    def one(c: Chart) -> str:
-        return sanitize_svg(vlc.vegalite_to_svg(c.spec), c.key, c.title, c.desc, c.links)
 
-    workers = workers or min(4, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return dict(zip((c.key for c in charts), pool.map(one, charts)))
+def render_all(charts: Sequence[Chart]) -> list[str]:
+    return [render_one(c) for c in charts]
+
+
+def submit(pool: Executor, charts: Sequence[Chart], jobs: int) -> list[tuple[list[str], Future[list[str]]]]:
+    """Queue charts on ``pool`` in about ``jobs`` batches (vl-convert draws one chart at a time per process)."""
+    n = max(1, min(jobs, len(charts)))
+    batches = [list(charts[i::n]) for i in range(n)]
+    return [([c.key for c in b], pool.submit(render_all, b)) for b in batches if b]
+
+
+def collect(pending: list[tuple[list[str], Future[list[str]]]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for keys, fut in pending:
+        out.update(zip(keys, fut.result()))
+    return out
+
+
+def new_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """Worker processes (spawned: vl-convert's runtime must not be forked)."""
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn"))
+
+
+def render(charts: Sequence[Chart], workers: int | None = None) -> dict[str, str]:
+    """Render charts to sanitised SVG, keyed by chart key."""
+    if not charts:
+        return {}
+    with new_pool(workers) as pool:
+        return collect(submit(pool, charts, 2 * (workers or os.cpu_count() or 1)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,7 +18,7 @@ app = typer.Typer(help="Build and preview the static leaderboard site.", no_args
 def build(
     results: Annotated[list[Path], typer.Argument(help="run directories, or directories of them")],
     output: Annotated[Path, typer.Option("--output", "-o", help="site folder to (re)write")] = Path("site"),
-    reference_map: Annotated[Optional[Path], typer.Option("--reference-map", help="YAML: model label or run id -> reference")] = None,
+    reference_map: Annotated[Path | None, typer.Option("--reference-map", help="YAML: model label or run id -> reference")] = None,
     title: Annotated[str, typer.Option("--title", help="site title")] = "cotbench leaderboard",
     samples: Annotated[bool, typer.Option("--samples/--no-samples", help="write the sample browser")] = True,
     strict: Annotated[bool, typer.Option("--strict", help="fail on any malformed or partial result")] = False,

@@ -1,36 +1,34 @@
-"""Profiles and trajectories from cotbench.analysis (the site never redoes their statistics)."""
+"""Profiles and trajectories from cotbench.analysis (the site never redoes their statistics).
+
+The job functions take paths and return plain results so that they run in worker processes.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from cotbench.analysis.profile import Profile, compute_profile
 from cotbench.analysis.trajectory import Trajectory, from_runs
 from cotbench.errors import CotbenchError
-from cotbench.site.data import Entry
+
+ProfileJob = tuple[str, str, str]  # run id, run path, reference path
 
 
-def profiles_for(entries: Iterable[Entry], problems: list[str], n_boot: int = 2000) -> dict[str, Profile]:
-    """run id -> profile against its reference; a pair that cannot be compared is reported, not fatal."""
-    out: dict[str, Profile] = {}
-    for e in entries:
-        if e.reference is None:
-            continue
+def profile_job(pairs: list[ProfileJob]) -> list[tuple[str, Profile | None, str | None]]:
+    """Each run against its reference; a pair that cannot be compared gives its reason instead."""
+    out: list[tuple[str, Profile | None, str | None]] = []
+    for run_id, run, ref in pairs:
         try:
-            out[e.run_id] = compute_profile(e.run, e.reference.run, n_boot=n_boot)
+            out.append((run_id, compute_profile(run, ref), None))
         except CotbenchError as exc:
-            msg = f"{e.run_id} vs reference {e.reference.run_id}: not compared ({exc})"
-            e.problems.append(msg)
-            problems.append(msg)
+            out.append((run_id, None, str(exc)))
     return out
 
 
-def trajectories_for(series: dict[str, list[Entry]], problems: list[str]) -> dict[str, Trajectory]:
-    """series key -> trajectory with dip-and-recovery verdicts (earliest step is the reference)."""
-    out: dict[str, Trajectory] = {}
-    for key, members in series.items():
+def trajectory_job(series: list[tuple[str, list[str]]]) -> list[tuple[str, Trajectory | None, str | None]]:
+    """Each checkpoint series' trajectory, its earliest step the reference."""
+    out: list[tuple[str, Trajectory | None, str | None]] = []
+    for key, paths in series:
         try:
-            out[key] = from_runs([e.run for e in members])
+            out.append((key, from_runs(paths), None))
         except CotbenchError as exc:
-            problems.append(f"series {key}: no trajectory ({exc})")
+            out.append((key, None, str(exc)))
     return out

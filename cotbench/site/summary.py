@@ -5,7 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from cotbench.site.data import CAPABILITY_DOMAINS, Entry, Estimate, compliance_rate, metric, token_cost
+from cotbench.site.data import (
+    CAPABILITY_DOMAINS,
+    Entry,
+    Estimate,
+    compliance_rate,
+    metric,
+    token_cost,
+)
 
 
 @dataclass(frozen=True)
