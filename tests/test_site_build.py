@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,9 +14,10 @@ from typer.testing import CliRunner
 
 from cotbench.errors import CotbenchError
 from cotbench.results.store import RunDir
+from cotbench.site import assets
 from cotbench.site import build as site_build
 from cotbench.site.build import build_site
-from cotbench.site.cli import app
+from cotbench.site.cli import app, make_server
 from cotbench.site.safety import slugify
 from tests.factories import FakeTask, make_run
 
@@ -147,9 +150,10 @@ def test_task_source_links_only_with_safe_schemes(built, tmp_path: Path) -> None
 
 
 def test_build_is_deterministic(tmp_path: Path) -> None:
+    """Byte-identical output, whether the work runs in this process or in worker processes."""
     runs = make_site_runs(tmp_path)
-    build_site([runs], tmp_path / "a")
-    build_site([runs], tmp_path / "b")
+    build_site([runs], tmp_path / "a", workers=0)
+    build_site([runs], tmp_path / "b", workers=2)
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
     assert files_a == files_b
@@ -231,3 +235,30 @@ def test_cli_build(tmp_path: Path) -> None:
     assert "wrote" in result.output and (tmp_path / "out" / "index.html").is_file()
     result = CliRunner().invoke(app, ["build", str(tmp_path / "nothing"), "--output", str(tmp_path / "o2")])
     assert result.exit_code != 0
+
+
+def test_serve_previews_the_site_on_localhost(built) -> None:
+    root, _ = built
+    server = make_server(root / "out", 0)
+    host, port = server.server_address[:2]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert host == "127.0.0.1"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=10) as resp:
+            assert resp.status == 200 and b"Test board" in resp.read()
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(CotbenchError, match="build the site first"):
+        make_server(root, 0)
+
+
+def test_assets_resolve_from_an_installed_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pkg = tmp_path / "site-packages" / "cotbench"
+    (pkg / "_data" / "leaderboard" / "templates").mkdir(parents=True)
+    monkeypatch.setattr(assets, "_PACKAGE", pkg)
+    assert assets.leaderboard_dir() == pkg / "_data" / "leaderboard"
+    monkeypatch.setattr(assets, "_PACKAGE", tmp_path / "nowhere" / "cotbench")
+    with pytest.raises(CotbenchError, match="templates not found"):
+        assets.leaderboard_dir()

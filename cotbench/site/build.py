@@ -37,6 +37,7 @@ from cotbench.site.safety import safe_url, slugify
 from cotbench.site.summary import Summary, summarize
 
 PAGE_SIZE = 25  # samples per sample-browser page
+SMALL_SITE = 12  # up to this many runs, worker processes cost more than they save
 MAX_BARS = 40  # a task chart with more models than this shows dots by family instead of a bar each
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "base-uri 'none'; form-action 'none'")
@@ -165,11 +166,13 @@ def build_site(
     title: str = "cotbench leaderboard",
     samples: bool = True,
     strict: bool = False,
+    workers: int | None = None,
 ) -> BuildReport:
     """Build the site into ``output`` (replaced); raises CotbenchError if nothing could be built.
 
     Malformed or partial inputs are listed in ``BuildReport.problems`` and skipped; with
-    ``strict`` any problem is an error.
+    ``strict`` any problem is an error. ``workers``: processes for statistics and charts
+    (0: none; default: one per core for sites of more than a few runs).
     """
     data = load_site_data(list(results), reference_map)
     if strict and data.problems:
@@ -186,7 +189,9 @@ def build_site(
     shutil.copytree(static_dir(), out / "assets")
     writer = _Writer(out, _env())
     report = BuildReport(output=out, problems=list(data.problems))
-    _render(data, writer, title, samples, report)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(data.entries) > SMALL_SITE else 0
+    _render(data, writer, title, samples, report, workers)
     if strict and report.problems:
         raise CotbenchError(f"{len(report.problems)} problem(s) in the results, first: {report.problems[0]}")
     report.pages, report.models, report.tasks = writer.pages, len(data.entries), len(data.tasks)
@@ -198,7 +203,7 @@ def _chunks(items: list[Any], n: int) -> list[list[Any]]:
     return [c for c in (items[i::n] for i in range(n)) if c]
 
 
-def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: BuildReport) -> None:
+def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: BuildReport, workers: int) -> None:
     """Statistics and charts run in worker processes while this one writes the sample pages."""
     summaries = {e.run_id: summarize(e) for e in data.entries}
     group_names = {g.id: f"Group {chr(65 + i) if i < 26 else i + 1}" for i, g in enumerate(data.groups)}
@@ -206,13 +211,13 @@ def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: 
     by_id = {e.run_id: e for e in data.entries}
     w.globals = {"site_title": title, "task_slugs": task_slugs, "group_names": group_names, "profiles": {}}
     series = _series(data.entries)
-    workers = os.cpu_count() or 1
+    jobs = 2 * max(1, workers)
     with charts.new_pool(workers) as pool:
         pairs = [(e.run_id, str(e.run.path), str(e.reference.run.path)) for e in data.entries if e.reference]
-        prof_futs = [pool.submit(profile_job, c) for c in _chunks(pairs, 2 * workers)]
+        prof_futs = [pool.submit(profile_job, c) for c in _chunks(pairs, jobs)]
         traj_futs = [pool.submit(trajectory_job, c)
-                     for c in _chunks([(k, [str(e.run.path) for e in m]) for k, m in series.items()], 2 * workers)]
-        pending = charts.submit(pool, _static_charts(data, summaries), 2 * workers)
+                     for c in _chunks([(k, [str(e.run.path) for e in m]) for k, m in series.items()], jobs)]
+        pending = charts.submit(pool, _static_charts(data, summaries), jobs)
         sample_counts = {e.run_id: {t: _write_samples(w, e, t, report) for t in sorted(e.tasks)} if with_samples
                          else {} for e in data.entries}
         profiles: dict[str, Profile] = {}
@@ -236,7 +241,7 @@ def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: 
                        "cost": p.safety_cost, "group": group_names[e.group]}
                   for e in data.entries if (p := profiles.get(e.run_id)) and p.reasoning_gain is not None
                   and p.safety_cost is not None]
-        pending += charts.submit(pool, _analysis_charts(points, trajectories), 2 * workers)
+        pending += charts.submit(pool, _analysis_charts(points, trajectories), jobs)
         svgs = charts.collect(pending)
 
     ctx = {"site_title": title, "group_names": group_names, "task_slugs": task_slugs, "profiles": profiles}

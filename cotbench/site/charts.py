@@ -8,7 +8,6 @@ well as colour.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -171,14 +170,26 @@ def collect(pending: list[tuple[list[str], Future[list[str]]]]) -> dict[str, str
     return out
 
 
-def new_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """Worker processes (spawned: vl-convert's runtime must not be forked)."""
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn"))
+class InlineExecutor(Executor):
+    """Runs each job at once in this process: for small sites, where starting workers costs more."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future, as a pool would
+            fut.set_exception(exc)
+        return fut
 
 
-def render(charts: Sequence[Chart], workers: int | None = None) -> dict[str, str]:
+def new_pool(workers: int) -> Executor:
+    """``workers`` processes (spawned: vl-convert's runtime must not be forked), or inline for 0."""
+    if workers <= 0:
+        return InlineExecutor()
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def render(charts: Sequence[Chart], workers: int = 0) -> dict[str, str]:
     """Render charts to sanitised SVG, keyed by chart key."""
-    if not charts:
-        return {}
     with new_pool(workers) as pool:
-        return collect(submit(pool, charts, 2 * (workers or os.cpu_count() or 1)))
+        return collect(submit(pool, charts, 2 * max(1, workers))) if charts else {}

@@ -22,14 +22,27 @@ def build(
     title: Annotated[str, typer.Option("--title", help="site title")] = "cotbench leaderboard",
     samples: Annotated[bool, typer.Option("--samples/--no-samples", help="write the sample browser")] = True,
     strict: Annotated[bool, typer.Option("--strict", help="fail on any malformed or partial result")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", help="worker processes (0: none; default: per core)")] = None,
 ) -> None:
     """Build the site from RESULTS into --output."""
     from cotbench.site.build import build_site
 
-    report = build_site(list(results), output, reference_map=reference_map, title=title, samples=samples, strict=strict)
+    report = build_site(list(results), output, reference_map=reference_map, title=title, samples=samples, strict=strict,
+                        workers=workers)
     for problem in report.problems:
         typer.echo(f"skipped: {problem}", err=True)
     typer.echo(f"wrote {report.pages} pages for {report.models} run(s) and {report.tasks} task(s) to {report.output}")
+
+
+def make_server(site: Path, port: int = 0) -> http.server.ThreadingHTTPServer:
+    """A static file server for ``site`` on 127.0.0.1 only (port 0: any free port)."""
+    if not (site / "index.html").is_file():
+        raise CotbenchError(f"{site}: no index.html; build the site first")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    try:
+        return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        raise CotbenchError(f"cannot serve on 127.0.0.1:{port} ({exc.strerror})") from None
 
 
 @app.command()
@@ -38,10 +51,7 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8000,
 ) -> None:
     """Preview a built site at http://127.0.0.1:PORT/ (local only)."""
-    if not (site / "index.html").is_file():
-        raise CotbenchError(f"{site}: no index.html; build the site first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+    with make_server(site, port) as server:
         typer.echo(f"serving {site} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
         try:
             server.serve_forever()
