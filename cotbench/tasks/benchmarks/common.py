@@ -48,15 +48,21 @@ def read_file(path: Path) -> list[Row]:
 
 def _hub_error(task: TaskDef, exc: Exception) -> DataError:
     """Map the many ways a Hub load fails to one actionable line."""
+    from huggingface_hub.errors import GatedRepoError, OfflineModeIsEnabled
+
     hub_id = task.source.hub_id
     text = f"{type(exc).__name__}: {exc}"
     lowered = text.lower()
-    if any(w in lowered for w in ("gated", "401", "403", "unauthorized", "authenticat", "restricted")):
+    # datasets re-wraps Hub errors (e.g. DatasetNotFoundError "... is a gated dataset"), so the
+    # message is checked as well as the type.
+    if isinstance(exc, GatedRepoError) or any(
+            w in lowered for w in ("gated", "401", "403", "unauthorized", "authenticat", "restricted")):
         hint = GATED_HINT.get(hub_id or "", f"request access at https://huggingface.co/datasets/{hub_id} "
                                             "and run `huggingface-cli login`")
         return DataError(f"task {task.name}: {hub_id} is gated on the Hugging Face Hub: {hint}")
-    if any(w in lowered for w in ("offline", "connection", "resolve", "unreachable", "timed out", "timeout",
-                                  "couldn't reach", "network", "localentrynotfound", "not found in cache")):
+    offline_words = ("offline", "connection", "unreachable", "timed out", "couldn't reach", "network",
+                     "name resolution", "localentrynotfound", "not found in cache")
+    if isinstance(exc, (OfflineModeIsEnabled, ConnectionError)) or any(w in lowered for w in offline_words):
         return DataError(f"task {task.name}: cannot reach the Hugging Face Hub for {hub_id} (offline?); "
                          f"pass --data-dir or set {ENV_VAR} to a directory with the upstream files")
     first = text.splitlines()[0] if text else type(exc).__name__
