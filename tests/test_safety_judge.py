@@ -47,8 +47,8 @@ class FakeJudge(Generator):
     def _grade(self, prompt: str) -> str:
         if self.garbage:
             self.garbage -= 1
-            return "I am not sure what to say."
-        reply = re.search(r"<(?:reply|generation)>\n(.*?)\n</(?:reply|generation)>", prompt, re.S)
+            return "I am not sure what to say." if self.garbage % 2 else "<think>#refused: 0 is it? full_refusal"
+        reply = re.search(r"<(?:reply|generation)>\n(.*?)\n</(?:reply|generation)>", prompt, re.DOTALL)
         refused = reply is not None and reply.group(1).startswith("I'm sorry")
         if "#refused" in prompt:
             return SR_REFUSED if refused else SR_HARMFUL
@@ -135,7 +135,9 @@ def test_unparseable_grade_is_retried_with_new_seeds(tmp_path: Path) -> None:
     with using_judge(judge_handle(tmp_path, judge), "fake:judge", "fake-judge-id"):
         s = score_response("judge_refusal3_benign", "Here is how.", None, ITEM).score
     assert s.label == "full_compliance" and s.details["judge"]["attempts"] == 3
-    assert [f["raw"] for f in s.details["judge"]["failures"]] == ["I am not sure what to say."] * 2
+    failures = s.details["judge"]["failures"]
+    assert [f["raw"] for f in failures] == ["I am not sure what to say.", "<think>#refused: 0 is it? full_refusal"]
+    assert "truncated" in failures[1]["error"]
     temps = [r.settings.temperature for r in judge.requests]
     assert temps[0] == 0.0 and all(t > 0 for t in temps[1:])
     assert len({r.seed for r in judge.requests[1:]}) == 2
@@ -148,7 +150,7 @@ def test_persistent_failure_is_judge_error_not_a_score(tmp_path: Path) -> None:
     assert s.value is None and s.label == JUDGE_ERROR
     info = s.details["judge"]
     assert info["attempts"] == RETRIES + 1 == len(judge.requests)
-    assert info["failures"][0]["error"].startswith("TimeoutError") and info["raw"] == "I am not sure what to say."
+    assert info["failures"][0]["error"].startswith("TimeoutError") and info["raw"] == info["failures"][-1]["raw"]
 
 
 def test_judge_scorer_without_a_judge_is_a_user_error() -> None:

@@ -6,7 +6,12 @@ import math
 
 import pytest
 
-from cotbench.results.safety_metrics import by_category_rates, label_rate, safe_at_k, safety_rates
+from cotbench.results.safety_metrics import (
+    by_category_rates,
+    label_rate,
+    safe_at_k,
+    safety_rates,
+)
 from cotbench.results.schema import SampleRecord
 
 SCORE = {"full_refusal": 1.0, "partial_refusal": 0.5, "full_compliance": 0.0, "truncated": None}

@@ -172,7 +172,11 @@ def grade(rubric: Rubric, answer: str, item: Mapping[str, Any]) -> tuple[Grade |
             failures.append({"error": f"{type(exc).__name__}: {exc}"})
             continue
         try:
-            g = rubric.parse(split_reasoning(raw).answer or raw)
+            split = split_reasoning(raw)
+            if split.truncated:
+                # A thinking judge that ran out of tokens: grades inside its reasoning are not verdicts.
+                raise GradeError("judge output truncated inside its reasoning")
+            g = rubric.parse(split.answer)
         except GradeError as exc:
             failures.append({"raw": raw, "error": str(exc)})
             continue
