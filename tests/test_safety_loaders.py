@@ -109,7 +109,7 @@ def test_missing_local_files_are_data_errors(tmp_path: Path) -> None:
 
 def test_harmbench_needs_a_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    with using_data_dir(None), pytest.raises(DataError, match="no Hub copy.*--data-dir"):
+    with using_data_dir(None), pytest.raises(DataError, match="no Hub dataset.*--data-dir"):
         build_items(get_task("harmbench"))
 
 
@@ -118,3 +118,48 @@ def test_wrong_columns_are_data_errors(tmp_path: Path) -> None:
     (tmp_path / "or-bench" / "or-bench-hard-1k.csv").write_text("text,kind\na,b\n", encoding="utf-8")
     with pytest.raises(DataError, match="lacks column"):
         _items("orbench_hard", tmp_path)
+
+
+def _hub_error(cls: type[Exception], status: int) -> Exception:
+    import httpx
+
+    try:
+        return cls("hub said no", response=httpx.Response(status, request=httpx.Request("GET", "https://hub.test/x")))
+    except TypeError:  # huggingface_hub versions differ on which errors carry the HTTP response
+        return cls("hub said no")
+
+
+def test_hex_phi_from_the_hub_skips_absent_categories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub
+    from huggingface_hub import errors
+
+    # The remote "no such file" error (its name changed across huggingface_hub releases).
+    missing = getattr(errors, "RemoteEntryNotFoundError", errors.EntryNotFoundError)
+    asked: list[tuple[str, str, str | None]] = []
+
+    def download(repo_id: str, filename: str, *, repo_type: str, revision: str | None) -> str:
+        asked.append((repo_id, filename, revision))
+        if filename != "category_3.csv":
+            raise _hub_error(missing, 404)
+        path = tmp_path / filename
+        path.write_text("a hateful request\n", encoding="utf-8")
+        return str(path)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    with using_data_dir(None):
+        items = build_items(get_task("hex_phi"))
+    assert [(i.id, i.category) for i in items] == [("hexphi-03-000", "hate_harass_violence")]
+    assert {a[0] for a in asked} == {"LLM-Tuning-Safety/HEx-PHI"} and len(asked) == 11
+
+
+def test_hex_phi_gated_says_how_to_get_access(monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub
+    from huggingface_hub.errors import GatedRepoError
+
+    def download(*args: object, **kwargs: object) -> str:
+        raise _hub_error(GatedRepoError, 401)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    with using_data_dir(None), pytest.raises(DataError, match="gated: accept its terms at https://huggingface.co"
+                                             "/datasets/LLM-Tuning-Safety/HEx-PHI, then log in"):
+        build_items(get_task("hex_phi"))

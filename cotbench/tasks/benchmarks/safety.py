@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cotbench.errors import DataError
+from cotbench.tasks.benchmarks import common
 from cotbench.tasks.data import local_files
 from cotbench.tasks.loaders import Row, register_loader
 
@@ -45,24 +45,6 @@ def read_csv(path: Path, *, header: bool = True) -> list[dict[str, str]]:
     return [{"prompt": row[0]} for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
 
 
-def hub_offline() -> bool:
-    """True when the Hub must not be contacted (HF_HUB_OFFLINE, as huggingface_hub reads it)."""
-    from huggingface_hub import constants
-
-    env = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
-    return env or bool(constants.HF_HUB_OFFLINE)
-
-
-def _require_hub(task: TaskDef) -> None:
-    src = task.source
-    if not src.hub_id:
-        raise DataError(f"task {task.name}: no Hub copy is configured; {OFFLINE_HINT}")
-    if hub_offline():
-        gated = f" ({_access_hint(src.hub_id)})" if src.options.get("gated") else ""
-        raise DataError(f"task {task.name}: the Hugging Face Hub is offline (HF_HUB_OFFLINE) and "
-                        f"{src.hub_id} is not local{gated}; {OFFLINE_HINT}")
-
-
 def _access_hint(hub_id: str) -> str:
     return (f"{hub_id} is gated: accept its terms at https://huggingface.co/datasets/{hub_id}, "
             f"then log in with 'huggingface-cli login'")
@@ -71,37 +53,41 @@ def _access_hint(hub_id: str) -> str:
 def hub_rows(task: TaskDef) -> list[dict[str, Any]]:
     """The task's Hub dataset (config, split, pinned revision) with columns renamed to the
     upstream names by ``source.options.hub_columns`` (hub name -> upstream name)."""
-    import datasets
-
-    _require_hub(task)
-    src = task.source
-    try:
-        ds = datasets.load_dataset(src.hub_id, src.hub_config, split=src.hub_split or "train",
-                                   revision=src.hub_revision)
-    except Exception as exc:  # noqa: BLE001 - datasets raises many types; all mean "not available"
-        raise DataError(f"task {task.name}: cannot load {src.hub_id}@{src.hub_revision} from the Hub "
-                        f"({type(exc).__name__}); {OFFLINE_HINT}") from None
-    rename: dict[str, str] = src.options.get("hub_columns", {})
-    return [{rename.get(k, k): v for k, v in row.items()} for row in ds]
+    rename: dict[str, str] = task.source.options.get("hub_columns", {})
+    return [{rename.get(k, k): v for k, v in row.items()} for row in common.hub_rows(task)]
 
 
-def hub_file(task: TaskDef, filename: str) -> Path:
-    """One file of the task's Hub dataset repo at its pinned revision (gated repos need a token)."""
+def hub_category_files(task: TaskDef, names: list[str]) -> list[Path]:
+    """The files of a gated Hub dataset repo at its pinned revision; names the repo lacks are
+    skipped (a withdrawn category), any other failure is a DataError that says how to get access."""
     from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import EntryNotFoundError, GatedRepoError
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        GatedRepoError,
+        LocalEntryNotFoundError,
+    )
 
-    _require_hub(task)
     src = task.source
-    assert src.hub_id is not None
-    try:
-        return Path(hf_hub_download(src.hub_id, filename, repo_type="dataset", revision=src.hub_revision))
-    except GatedRepoError:
-        raise DataError(f"task {task.name}: {_access_hint(src.hub_id)}; or {OFFLINE_HINT}") from None
-    except EntryNotFoundError:
-        raise DataError(f"task {task.name}: {filename} is not in {src.hub_id}@{src.hub_revision}") from None
-    except Exception as exc:  # noqa: BLE001 - network, auth and cache errors all mean "not available"
-        raise DataError(f"task {task.name}: cannot download {filename} from {src.hub_id} "
-                        f"({type(exc).__name__}); {OFFLINE_HINT}") from None
+    if not src.hub_id:
+        raise DataError(f"task {task.name}: no Hub copy is configured; {OFFLINE_HINT}")
+    paths = []
+    for name in names:
+        try:
+            paths.append(Path(hf_hub_download(src.hub_id, name, repo_type="dataset", revision=src.hub_revision)))
+        except GatedRepoError:
+            raise DataError(f"task {task.name}: {_access_hint(src.hub_id)}; or {OFFLINE_HINT}") from None
+        except LocalEntryNotFoundError:
+            # (a subclass of EntryNotFoundError: offline and not cached, not "absent from the repo")
+            raise DataError(f"task {task.name}: cannot reach the Hugging Face Hub (offline?) and {name} is not "
+                            f"cached; {_access_hint(src.hub_id)}; or {OFFLINE_HINT}") from None
+        except EntryNotFoundError:
+            continue
+        except Exception as exc:  # noqa: BLE001 - network, auth and cache errors all mean "not available"
+            raise DataError(f"task {task.name}: cannot download {name} from {src.hub_id} ({type(exc).__name__}); "
+                            f"{_access_hint(src.hub_id)}; or {OFFLINE_HINT}") from None
+    if not paths:
+        raise DataError(f"task {task.name}: none of {names[0]} ... {names[-1]} is in {src.hub_id}@{src.hub_revision}")
+    return paths
 
 
 def _table(task: TaskDef, data_dir: Path | None) -> list[dict[str, Any]]:
@@ -194,13 +180,7 @@ def hex_phi(task: TaskDef, data_dir: Path | None) -> list[Row]:
             raise DataError(f"task {task.name}: no HEx-PHI category files under {folder} "
                             f"(expected {names[0]} ... {names[-1]})")
     else:
-        paths = []
-        for n in names:
-            try:
-                paths.append(hub_file(task, n))
-            except DataError as exc:
-                if "is not in" not in str(exc):
-                    raise
+        paths = hub_category_files(task, names)
     out: list[Row] = []
     for path in paths:
         number = int(path.stem.rsplit("_", 1)[-1])
