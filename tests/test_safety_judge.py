@@ -231,3 +231,42 @@ class _nullcontext:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_judge_mode_opens_a_spec_lazily(tmp_path: Path) -> None:
+    from cotbench.scoring.judge import active_judge, judge_mode
+
+    task = get_task("probe_benign")
+    plans = [TaskPlan(task, task.content_hash(), task.settings(), build_items(task, limit=1))]
+    with judge_mode(None, plans, tmp_path / "c.sqlite") as same:
+        assert same is plans and active_judge() is None
+    # An OpenAI-compatible judge: resolving it contacts nothing; the model is reached on first use.
+    with judge_mode("openai:grader@http://127.0.0.1:9/v1", plans, tmp_path / "c.sqlite") as judged_plans:
+        judge = active_judge()
+        assert judge is not None and judge.mode == "judge:openai:grader@http://127.0.0.1:9/v1"
+        assert judged_plans[0].task.scorer == "judge_refusal3_benign" and judge.identity
+        assert not judge.handle.generator.loaded
+    assert active_judge() is None
+
+
+def test_inspect_gets_the_judge_as_grader_role(tmp_path: Path) -> None:
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.model import get_model
+
+    from cotbench.engines.inspect_tasks import inspect_task
+    from cotbench.scoring.judge import inspect_roles
+
+    assert inspect_roles() == {}
+    task = get_task("probe_harmful")
+    plan = TaskPlan(task, task.content_hash(), task.settings(), build_items(task, limit=2))
+    handle, _ = fake_handle(tmp_path / "cache.sqlite")
+    with using_judge(judge_handle(tmp_path, FakeJudge()), "fake:judge", "fake-judge-id"):
+        plan = judged(plan)
+        roles = inspect_roles()
+        model = get_model("cotbench/fake", handle=handle, memoize=False, batch_size=1)
+        log = inspect_eval(inspect_task(plan.task, plan.settings, plan.items), model=model, model_roles=roles,
+                           display="none", log_level="error", log_dir=str(tmp_path / "logs"))[0]
+    assert log.status == "success"
+    assert "grader" in (log.eval.model_roles or {})
+    scores = [s.scores["cotbench_scorer"].metadata for s in log.samples]
+    assert all(m["details"]["scorer_mode"] == "judge:fake:judge" for m in scores if m["label"] != "truncated")

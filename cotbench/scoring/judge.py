@@ -107,6 +107,18 @@ def open_judge(spec: str, cache_path: Path, device: str | None = None) -> Iterat
         handle.generator.cache.close()
 
 
+@contextlib.contextmanager
+def judge_mode(spec: str | None, plans: list[TaskPlan], cache_path: Path,
+               device: str | None = None) -> Iterator[list[TaskPlan]]:
+    """What a run evaluates: ``plans`` unchanged without a judge spec, else the judged plans,
+    with the judge open for as long as the block runs (wrap the evaluation in it)."""
+    if not spec:
+        yield plans
+        return
+    with open_judge(spec, cache_path, device):
+        yield [judged(p) for p in plans]
+
+
 def judge_scorer_for(task: TaskDef) -> str | None:
     """The judge scorer for ``task``, or None when the task is not a safety task."""
     return JUDGE_SCORERS.get(task.name) or _BY_DOMAIN.get(task.domain)
