@@ -14,7 +14,13 @@ from cotbench.judge.rubrics import RUBRICS, GradeError
 from cotbench.models.cache import CachedGenerator, GenerationCache
 from cotbench.models.generator import Completion, Generator, GenRequest
 from cotbench.scoring.base import score_response
-from cotbench.scoring.judge import JUDGE_ERROR, RETRIES, judged, using_judge
+from cotbench.scoring.judge import (
+    JUDGE_ERROR,
+    RETRIES,
+    effective_scorer,
+    judged,
+    using_judge,
+)
 from cotbench.tasks.data import using_data_dir
 from cotbench.tasks.items import build_items
 from cotbench.tasks.registry import get_task
@@ -168,6 +174,8 @@ def test_judged_plan_swaps_scorer_and_hash(tmp_path: Path) -> None:
         with using_judge(judge_handle(tmp_path, FakeJudge()), "fake", ident):
             jp = judged(plan)
             assert judged(aplan) is aplan  # not a safety task
+            assert (effective_scorer(task), effective_scorer(arith)) == ("judge_refusal3_harmful", arith.scorer)
+        assert effective_scorer(task) == "refusal_harmful"
         assert jp.task.scorer == "judge_refusal3_harmful" and plan.task.scorer == "refusal_harmful"
         hashes.append(jp.hash)
     assert len({plan.hash, *hashes}) == 3  # a different judge is a different task
