@@ -217,8 +217,18 @@ def test_private_tests_refuse_pickled_objects() -> None:
 
 
 def test_missing_local_file_is_a_data_error(tmp_path: Path) -> None:
+    (tmp_path / "gsm8k").mkdir()
     with using_data_dir(tmp_path), pytest.raises(DataError, match="upstream layout"):
         build_items(get_task("gsm8k"))
+
+
+def test_data_dir_without_the_task_folder_falls_back_to_the_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with using_data_dir(tmp_path), pytest.raises(DataError) as exc:
+        build_items(get_task("mmlu_pro"))
+    msg = str(exc.value)
+    assert "cannot reach the Hugging Face Hub" in msg and str(tmp_path / "mmlu_pro") in msg
 
 
 # --- the Hub, offline --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cotbench.errors import DataError
+from cotbench.tasks import data as data_config
 from cotbench.tasks.data import ENV_VAR, local_files
 from cotbench.tasks.loaders import Row
 
@@ -22,8 +23,19 @@ GATED_HINT = {
 
 
 def source_paths(task: TaskDef, data_dir: Path | None) -> list[Path] | None:
-    """The task's local files (all must exist), or None when no data dir is in use."""
+    """The task's local files (all must exist), or None to read from the Hub: no data dir is in
+    use, or it has no folder for this task (a data dir may hold only some benchmarks)."""
+    if data_dir is None or not task.source.local_dir or not (data_dir / task.source.local_dir).is_dir():
+        return None
     return local_files(data_dir, task.source.local_dir, task.source.local_files)
+
+
+def _local_hint(task: TaskDef) -> str:
+    root = data_config.data_dir()  # the run's data dir (loaders get it as a parameter)
+    if root is not None and task.source.local_dir:
+        files = ", ".join(task.source.local_files)
+        return f"or put the upstream files ({files}) under {root / task.source.local_dir}"
+    return f"pass --data-dir or set {ENV_VAR} to a directory with the upstream files"
 
 
 def read_file(path: Path) -> list[Row]:
@@ -64,7 +76,7 @@ def _hub_error(task: TaskDef, exc: Exception) -> DataError:
                      "name resolution", "localentrynotfound", "not found in cache")
     if isinstance(exc, (OfflineModeIsEnabled, ConnectionError)) or any(w in lowered for w in offline_words):
         return DataError(f"task {task.name}: cannot reach the Hugging Face Hub for {hub_id} (offline?); "
-                         f"pass --data-dir or set {ENV_VAR} to a directory with the upstream files")
+                         f"{_local_hint(task)}")
     first = text.splitlines()[0] if text else type(exc).__name__
     return DataError(f"task {task.name}: cannot load {hub_id} from the Hub ({first[:300]})")
 
@@ -73,7 +85,7 @@ def hub_rows(task: TaskDef, config: str | None = None) -> list[Row]:
     """``datasets.load_dataset(hub_id, config, split, revision)`` as plain rows."""
     src = task.source
     if not src.hub_id:
-        raise DataError(f"task {task.name}: no Hub dataset is configured; pass --data-dir or set {ENV_VAR}")
+        raise DataError(f"task {task.name}: no Hub dataset is configured; {_local_hint(task)}")
     import datasets
 
     try:
