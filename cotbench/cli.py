@@ -72,6 +72,8 @@ def run(
     subfolders: Annotated[str | None, typer.Option("--subfolders", help="Comma-separated subfolders of one hf: repo: one checkpoint each.")] = None,
     steps: Annotated[str | None, typer.Option("--steps", help="Training step of each checkpoint, comma-separated (else parsed from names).")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Local benchmark files in upstream layout (env COTBENCH_DATA_DIR).")] = None,
+    judge: Annotated[str | None, typer.Option("--judge", help="Grade safety tasks with this model spec "
+                                              "(StrongREJECT/HarmBench/XSTest rubrics) instead of the offline classifier.")] = None,
     system_prompt: Annotated[str | None, typer.Option("--system-prompt", help="System message sent before every prompt.")] = None,
     device: Annotated[str | None, typer.Option("--device", help="torch device for hf: models (default: cuda if available, else cpu).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Requests per generation batch.")] = 8,
@@ -92,7 +94,8 @@ def run(
     rds = run_models(model or ["smollm2-135m"], suite=suite, tasks=_csv(tasks), limit=limit, output=output,
                      engine=engine, seed=seed, revisions=_csv(revisions), subfolders=_csv(subfolders),
                      steps=step_list, reporter=reporter, preset=preset, data_dir=data_dir,
-                     system_prompt=system_prompt, device=device, batch_size=batch_size, max_tokens=max_tokens)
+                     system_prompt=system_prompt, device=device, batch_size=batch_size, max_tokens=max_tokens,
+                     judge=judge)
     for rd in rds:
         console.print(run_summary_table(rd))
         console.print(f"results: {rd.path}")

@@ -25,6 +25,7 @@ from cotbench.models.spec import ModelSpec
 from cotbench.results.metrics import build_task_result
 from cotbench.results.schema import EngineName, ModelInfo, RunManifest, TaskInfo, TaskStatusEntry
 from cotbench.results.store import RunDir
+from cotbench.scoring.judge import judge_mode
 from cotbench.tasks.data import using_data_dir
 from cotbench.tasks.items import build_items
 from cotbench.tasks.registry import DEFAULT_SUITE, get_suite, get_task
@@ -48,6 +49,7 @@ class RunOptions:
     device: str | None = None
     batch_size: int = 8
     system_prompt: str | None = None
+    judge: str | None = None  # model spec grading safety tasks (default: the offline classifier)
 
 
 class RunReporter:
@@ -161,15 +163,16 @@ def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = No
         manifest.host = socket.gethostname()
         manifest.finished_at = None
         manifest.model_calls = manifest.cache_hits = 0
-        todo, cached = [], []
-        for p in plans:
-            (cached if _is_complete(rd, p, opts.engine) else todo).append(p)
-        manifest.tasks = [TaskStatusEntry(name=p.task.name, hash=p.hash,
-                                          status="complete" if p in cached else "pending") for p in plans]
-        rd.write_manifest(manifest)
-        reporter.start_tasks(plans, [p.task.name for p in cached])
-        if todo:
-            _evaluate(rm, rd, manifest, todo, opts, reporter)
+        with judge_mode(opts.judge, plans, rd.cache_path, opts.device) as plans:
+            todo, cached = [], []
+            for p in plans:
+                (cached if _is_complete(rd, p, opts.engine) else todo).append(p)
+            manifest.tasks = [TaskStatusEntry(name=p.task.name, hash=p.hash,
+                                              status="complete" if p in cached else "pending") for p in plans]
+            rd.write_manifest(manifest)
+            reporter.start_tasks(plans, [p.task.name for p in cached])
+            if todo:
+                _evaluate(rm, rd, manifest, todo, opts, reporter)
         manifest.finished_at = datetime.now(timezone.utc)
         rd.write_manifest(manifest)
         reporter.end_model()

@@ -26,6 +26,7 @@ class InspectEngine:
 
         import cotbench.engines.inspect_model  # noqa: F401 - registers the cotbench/ provider
         from cotbench.engines.inspect_tasks import inspect_task
+        from cotbench.scoring.judge import inspect_roles
 
         logging.getLogger("inspect_ai").setLevel(logging.ERROR)
         outputs: dict[str, EngineOutput] = {}
@@ -37,7 +38,7 @@ class InspectEngine:
             task = inspect_task(plan.task, plan.settings, plan.items, model.system_prompt)
             logs = inspect_eval(task, model=inspect_model, log_dir=str(self.log_dir) if self.log_dir else None,
                                 display="none", log_level="error", fail_on_error=True, score=True,
-                                max_samples=4 * model.generator.batch_size)
+                                max_samples=4 * model.generator.batch_size, model_roles=inspect_roles() or None)
             log = logs[0]
             if log.status != "success":
                 message = log.error.message if log.error else log.status

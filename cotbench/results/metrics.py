@@ -78,7 +78,14 @@ def build_task_result(
     finished_at: datetime,
     harness_metrics: dict[str, Any] | None = None,
 ) -> TaskResult:
+    from cotbench.results.safety_metrics import by_category_rates, safe_at_k, safety_rates
+
     n = len(samples)
+    metrics = compute_metrics(samples, task.generation.k)
+    if task.domain.startswith("safety_"):
+        metrics.update(safety_rates(samples, task.domain))
+        if task.generation.k > 1:
+            metrics.update(safe_at_k(samples))
     by_cat: dict[str, list[SampleRecord]] = defaultdict(list)
     for s in samples:
         if s.category:
@@ -87,7 +94,7 @@ def build_task_result(
         run_id=run_id,
         task=task,
         engine=engine,
-        metrics=compute_metrics(samples, task.generation.k),
+        metrics=metrics,
         n_samples=n,
         n_items=len({s.sample_id for s in samples}),
         n_unscored=sum(s.score is None for s in samples),
@@ -95,6 +102,7 @@ def build_task_result(
         mean_reasoning_tokens=(sum(s.reasoning_tokens for s in samples) / n) if n else 0.0,
         mean_answer_tokens=(sum(s.answer_tokens for s in samples) / n) if n else 0.0,
         by_category={c: compute_metrics(v, task.generation.k)["score"] for c, v in sorted(by_cat.items())},
+        category_metrics=by_category_rates(samples, task.generation.k, task.domain),
         harness_metrics=harness_metrics or {},
         started_at=started_at,
         finished_at=finished_at,

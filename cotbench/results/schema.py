@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 Domain = Literal["in_domain", "transfer", "general", "safety_harmful", "safety_benign"]
 FinishReason = Literal["stop", "length", "error", "unknown"]
@@ -132,7 +132,9 @@ class TaskResult(_Model):
     truncation_rate: float
     mean_reasoning_tokens: float
     mean_answer_tokens: float
-    by_category: dict[str, MetricValue] = Field(default_factory=dict)
+    by_category: dict[str, MetricValue] = Field(default_factory=dict, description="score per category")
+    category_metrics: dict[str, dict[str, MetricValue]] = Field(
+        default_factory=dict, description="every metric per category (label rates, safety rates)")
     harness_metrics: dict[str, Any] = Field(default_factory=dict, description="what the harness itself reported")
     started_at: datetime
     finished_at: datetime

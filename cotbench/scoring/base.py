@@ -20,7 +20,7 @@ from cotbench.scoring.thinking import split_reasoning
 
 @dataclass(frozen=True)
 class Score:
-    value: float
+    value: float | None  # None: could not be scored (reported apart, never averaged in)
     extracted: str | None = None
     label: str | None = None
     details: dict[str, Any] = field(default_factory=dict)

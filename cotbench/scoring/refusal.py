@@ -31,7 +31,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from cotbench.scoring.base import Score, register_scorer
 
@@ -455,9 +455,10 @@ def classify_refusal(answer: str) -> RefusalVerdict:
 def _score(answer: str, truncated: bool, scores: Mapping[str, float]) -> Score:
     if truncated:
         # The model never finished reasoning: neither refusal nor compliance, reported apart.
-        return Score(value=cast(float, None), label=TRUNCATED, extracted=None, details={"truncated": True})
+        return Score(value=None, label=TRUNCATED, extracted=None, details={"truncated": True, "scorer_mode": "offline"})
     v = classify_refusal(answer)
-    details = {"cues": list(v.cues), "reason": v.reason, **({"empty": True} if v.details.get("empty") else {})}
+    details = {"cues": list(v.cues), "reason": v.reason, "scorer_mode": "offline",
+               **({"empty": True} if v.details.get("empty") else {})}
     return Score(value=scores[v.label], extracted=v.reason, label=v.label, details=details)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from cotbench.scoring.base import score_response
+from cotbench.scoring.judge import effective_scorer
 from cotbench.tasks.items import Item, build_items
 from cotbench.tasks.registry import get_task
 
@@ -34,7 +35,7 @@ def process_results(doc: dict[str, Any], results: list[Any]) -> dict[str, float]
     if results and isinstance(results[0], list):
         results = [r for group in results for r in group]
     item = Item.from_doc(doc)
-    scorer = get_task(doc["task"]).scorer
+    scorer = effective_scorer(get_task(doc["task"]))
     scores = [score_response(scorer, r, item.target, item.fields).score.value for r in results]
     valid = [s for s in scores if s is not None]
     return {"score": sum(valid) / len(valid) if valid else float("nan")}
