@@ -94,8 +94,9 @@ def plan_tasks(opts: RunOptions) -> list[TaskPlan]:
         settings = task.settings(opts.preset or (suite.preset if suite else None))
         if opts.seed is not None:
             settings = settings.model_copy(update={"seed": opts.seed})
-        if opts.max_tokens is not None:
-            settings = settings.model_copy(update={"max_tokens": opts.max_tokens})
+        max_tokens = opts.max_tokens or (suite.max_tokens if suite else None)
+        if max_tokens is not None:
+            settings = settings.model_copy(update={"max_tokens": max_tokens})
         subset = suite.subset.get(task.name) if suite else None
         items = build_items(task, subset=subset, limit=opts.limit)
         plans.append(TaskPlan(task=task, hash=task.content_hash(), settings=settings, items=items,

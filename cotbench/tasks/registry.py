@@ -29,6 +29,7 @@ class Suite(BaseModel):
     description: str
     tasks: list[str]
     preset: str | None = None
+    max_tokens: int | None = Field(None, description="generation budget for every task (CPU-sized suites)")
     subset: dict[str, int] = Field(default_factory=dict, description="fixed subset size per task")
     version: str = "1"
 
