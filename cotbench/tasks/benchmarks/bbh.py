@@ -30,7 +30,7 @@ def cot_exemplars(path: Path) -> str:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DataError(f"cannot read {path} ({exc.strerror})") from None
-    head, sep, body = text.partition("\n-----\n")
+    _, sep, body = text.partition("\n-----\n")
     if not sep:
         raise DataError(f"{path}: not an upstream BBH cot-prompts file (no '-----' separator)")
     return body.strip() + "\n\n"

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cotbench.errors import DataError
-from cotbench.tasks.benchmarks.common import hub_files, read_file, require, rows, source_paths
+from cotbench.tasks.benchmarks.common import (
+    hub_files,
+    read_file,
+    require,
+    rows,
+    source_paths,
+)
 from cotbench.tasks.loaders import Row, register_loader
 
 if TYPE_CHECKING:
