@@ -275,7 +275,7 @@ def _static_charts(data: SiteData, summaries: dict[str, Summary]) -> list[charts
         if rows:
             todo.append(charts.interval_bars(f"c-{e.slug}", rows, f"Profile of {e.display}",
                                              f"Domain scores and safety rates with 95% intervals for {e.display}",
-                                             "kind"))
+                                             "kind", legend=False))
     for name, versions in data.tasks.items():
         for v in versions:
             rows = [dict(label=e.display, group=e.family, href=f"../models/{e.slug}.html", **_interval(metric(tr, "score")))
