@@ -37,17 +37,31 @@ def _item(ids: list[str], kwargs: list[dict], prompt: str = "p") -> dict:
     return {"key": 1, "prompt": prompt, "instruction_id_list": ids, "kwargs": kwargs}
 
 
-def test_missing_tokenizer_data_is_a_clear_error_without_download(monkeypatch: pytest.MonkeyPatch) -> None:
-    def not_found(*_a: object, **_k: object) -> None:
-        raise LookupError("punkt_tab")
-
+def test_missing_tokenizer_data_uses_a_marked_untrained_splitter_without_download(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_download(*_a: object, **_k: object) -> None:
         raise AssertionError("the scorer tried to download NLTK data")
 
-    monkeypatch.setattr(nltk.data, "find", not_found)
+    monkeypatch.setenv("COTBENCH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(nltk, "download", no_download)
-    with pytest.raises(CotbenchError, match="punkt_tab"):
-        score_ifeval("hello", None, _item(["punctuation:no_comma"], [{}]), False)
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "empty")])
+    monkeypatch.setattr(nltk.data, "find", _find_only_in(tmp_path / "cache"))
+    s = score_ifeval("First sentence. Dr. Smith agrees. Third one!", None,
+                     _item(["length_constraints:number_sentences"], [{"relation": "less than", "num_sentences": 4}]),
+                     False)
+    assert s.value == 1.0  # 3 sentences: "Dr." is a known abbreviation
+    assert s.details["sentence_splitter"] == "punkt-untrained"
+    assert s.details["scorer_mode"] == "ifeval+punkt-untrained"
+
+
+def _find_only_in(root: Path):  # type: ignore[no-untyped-def]
+    """nltk.data.find that sees only files under ``root`` (the trained data may be installed)."""
+    real_find = nltk.data.find
+
+    def find(resource: str, paths: list[str] | None = None):  # type: ignore[no-untyped-def]
+        return real_find(resource, [p for p in nltk.data.path if str(root) in p])
+
+    return find
 
 
 @pytest.mark.usefixtures("punkt")
