@@ -12,12 +12,12 @@ from cotbench.errors import CotbenchError
 ProfileJob = tuple[str, str, str]  # run id, run path, reference path
 
 
-def profile_job(pairs: list[ProfileJob]) -> list[tuple[str, Profile | None, str | None]]:
+def profile_job(pairs: list[ProfileJob], n_boot: int) -> list[tuple[str, Profile | None, str | None]]:
     """Each run against its reference; a pair that cannot be compared gives its reason instead."""
     out: list[tuple[str, Profile | None, str | None]] = []
     for run_id, run, ref in pairs:
         try:
-            out.append((run_id, compute_profile(run, ref), None))
+            out.append((run_id, compute_profile(run, ref, n_boot=n_boot), None))
         except CotbenchError as exc:
             out.append((run_id, None, str(exc)))
     return out
