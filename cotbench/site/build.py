@@ -224,8 +224,9 @@ def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: 
         traj_futs = [pool.submit(trajectory_job, c)
                      for c in _chunks([(k, [str(e.run.path) for e in m]) for k, m in series.items()], jobs)]
         pending = charts.submit(pool, _static_charts(data, summaries), jobs)
-        sample_counts = {e.run_id: {t: _write_samples(w, e, t, report) for t in sorted(e.tasks)} if with_samples
-                         else {} for e in data.entries}
+        examples: dict[tuple[str, str], SampleRecord] = {}  # (task, hash) -> an item shown on the task page
+        sample_counts = {e.run_id: {t: _write_samples(w, e, t, report, examples) for t in sorted(e.tasks)}
+                         if with_samples else {} for e in data.entries}
         profiles: dict[str, Profile] = {}
         for fut in prof_futs:
             for run_id, prof, err in fut.result():
@@ -270,6 +271,7 @@ def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: 
     for name, versions in data.tasks.items():
         for v in versions:
             w.page(f"tasks/{v.slug}.html", "task.html", name=name, v=v, versions=versions, svg=svgs.get(f"c-{v.slug}"),
+                   example=examples.get((name, v.info.hash)),
                    metric=metric, compliance_rate=compliance_rate, **ctx)
 
 
@@ -351,7 +353,8 @@ def _profile_rows(e: Entry, summary: Summary) -> list[dict[str, Any]]:
                  **_interval(est)) for name, est in named if est is not None and est.ok]
 
 
-def _write_samples(w: _Writer, e: Entry, task: str, report: BuildReport) -> int:
+def _write_samples(w: _Writer, e: Entry, task: str, report: BuildReport,
+                   examples: dict[tuple[str, str], SampleRecord]) -> int:
     """Sample browser pages for one run and task; a broken samples file is reported, not fatal."""
     tslug = slugify(task)
     try:
@@ -359,6 +362,8 @@ def _write_samples(w: _Writer, e: Entry, task: str, report: BuildReport) -> int:
     except ResultsError as exc:
         report.problems.append(str(exc))
         return 0
+    if pages:
+        examples.setdefault((task, e.tasks[task].task.hash), pages[0][0])
     for i, chunk in enumerate(pages, 1):
         w.page(f"samples/{e.slug}/{tslug}/{i}.html", "samples.html", e=e, task=task, tr=e.tasks[task],
                records=chunk, page=i, n_pages=len(pages), tslug=tslug, **w.globals)
