@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 import threading
 import urllib.request
 from html.parser import HTMLParser
@@ -262,3 +263,10 @@ def test_assets_resolve_from_an_installed_wheel(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(assets, "_PACKAGE", tmp_path / "nowhere" / "cotbench")
     with pytest.raises(CotbenchError, match="templates not found"):
         assets.leaderboard_dir()
+
+
+def test_missing_renderer_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = make_site_runs(tmp_path, hostile=False)
+    monkeypatch.setitem(sys.modules, "vl_convert", None)  # makes `import vl_convert` fail
+    with pytest.raises(CotbenchError, match="pip install vl-convert-python"):
+        build_site([runs], tmp_path / "out")

@@ -179,6 +179,7 @@ def build_site(
     (0: none; default: one per core for sites of more than a few runs). ``n_boot``: bootstrap
     resamples behind each delta's interval.
     """
+    charts.require_renderer()
     data = load_site_data(list(results), reference_map)
     if strict and data.problems:
         raise CotbenchError(f"{len(data.problems)} problem(s) in the results, first: {data.problems[0]}")

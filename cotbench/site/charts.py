@@ -149,11 +149,17 @@ def dots(key: str, rows: Sequence[dict[str, Any]], title: str, desc: str) -> Cha
     return Chart(key, _spec(layers, values, title, width=520, height={"step": 28}), title, desc, links)
 
 
-def render_one(chart: Chart) -> str:
+def require_renderer() -> None:
+    """Fail early, in this process, when the renderer is missing (not later inside a worker)."""
     try:
-        import vl_convert as vlc
+        import vl_convert  # noqa: F401
     except ImportError:
         raise MissingDependencyError("vl-convert-python", "the leaderboard charts") from None
+
+
+def render_one(chart: Chart) -> str:
+    import vl_convert as vlc
+
     return sanitize_svg(vlc.vegalite_to_svg(chart.spec), chart.key, chart.title, chart.desc, chart.links)
 
 
