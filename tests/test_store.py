@@ -87,3 +87,10 @@ def test_compute_metrics_label_rates() -> None:
     m = compute_metrics(recs, k=2)
     assert m["rate:full_compliance"].value == pytest.approx(0.25)  # items: 1/2 and 0
     assert m["pass@2"].value == 1.0
+
+
+def test_task_with_no_scored_sample_round_trips(tmp_path: Path) -> None:
+    rd = make_run(tmp_path, "m", {"s": FakeTask("safety_harmful", [[None], [None]],
+                                                labels=[["truncated"], ["truncated"]])})
+    t = rd.read_task("s")
+    assert t.n_unscored == 2 and t.metrics["score"].n == 0 and t.metrics["score"].value != t.metrics["score"].value

@@ -113,6 +113,9 @@ class SampleRecord(_Model):
 
 
 class MetricValue(_Model):
+    # NaN (written as the JSON constant NaN) when no item could be scored.
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="constants")
+
     value: float
     stderr: float
     n: int = Field(description="number of items (clusters of k repeats)")
