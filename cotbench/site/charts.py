@@ -25,6 +25,7 @@ DOMAIN_LABELS = {
 }
 _SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "triangle-left", "triangle-right"]
 _FONT = "system-ui, sans-serif"
+MAX_POINT_LABELS = 20
 
 
 @dataclass
@@ -82,7 +83,7 @@ def plane(key: str, points: Sequence[dict[str, Any]], title: str, desc: str) -> 
     """Capability-cost plane: x reasoning gain, y safety cost; points link to model pages.
 
     ``points``: label, gain, cost, family, href. Each point is drawn with its family's shape
-    and its model label as text, so colour is never the only cue.
+    and (for up to MAX_POINT_LABELS points) its model label as text, so colour is never the only cue.
     """
     values = [dict(p, mark=f"pt:{i}") for i, p in enumerate(points)]
     families = sorted({p["family"] for p in points})
@@ -98,9 +99,10 @@ def plane(key: str, points: Sequence[dict[str, Any]], title: str, desc: str) -> 
                                 "scale": {"domain": families, "range": _SHAPES}},
                       "color": {"field": "family", "type": "nominal", "legend": None},
                       "description": {"field": "mark", "type": "nominal"}}},
-        {"mark": {"type": "text", "align": "left", "dx": 7, "dy": -6, "fontSize": 10, "color": "#333"},
-         "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}},
     ]
+    if len(points) <= MAX_POINT_LABELS:  # beyond that labels overlap; tooltips and the table name the points
+        layers.append({"mark": {"type": "text", "align": "left", "dx": 7, "dy": -6, "fontSize": 10, "color": "#333"},
+                       "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}})
     links = {f"pt:{i}": (p["href"], f"{p['label']}: gain {p['gain']:+.3f}, safety cost {p['cost']:+.3f}")
              for i, p in enumerate(points)}
     return Chart(key, _spec(layers, values, title, width=620, height=420), title, desc, links)
