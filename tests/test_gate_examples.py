@@ -78,7 +78,7 @@ def test_pre_merge_gates_each_open_hub_pr(tmp_path: Path, monkeypatch: pytest.Mo
     spec.loader.exec_module(pre_merge)
     seen = []
 
-    def run_models(specs, *, suite, tasks, limit, output, engine, seed):  # noqa: ANN001, ANN202
+    def run_models(specs, *, suite, tasks, limit, output, engine, seed, preset, max_tokens):  # noqa: ANN001, ANN202
         seen.extend(specs)
         scores = {"@abc123": 300, "@refs/pr/2": 300, "@refs/pr/4": 200}
         return [make_run(output, s.replace("/", "_").replace("@", "_"), {"arithmetic": FakeTask(

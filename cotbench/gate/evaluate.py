@@ -310,16 +310,12 @@ def resolve_runs(args: Sequence[str], policy: Policy, output: Path) -> list[RunD
     specs = [a for a in args if not (Path(a) / MANIFEST).is_file()]
     ran: dict[str, RunDir] = {}
     if specs:
-        try:
-            from cotbench.runner import run_models
-        except ModuleNotFoundError as exc:
-            if exc.name not in ("cotbench.runner", "cotbench"):
-                raise
-            raise GateError(f"'{specs[0]}' is not a run directory (no {MANIFEST}), and running model specs "
-                            "needs cotbench.runner, which this installation lacks") from None
+        from cotbench.runner import run_models
+
         unique = list(dict.fromkeys(specs))
         runs = run_models(unique, suite=policy.suite, tasks=policy.tasks, limit=policy.limit, output=output,
-                          engine=policy.engine, seed=policy.seed)
+                          engine=policy.engine, seed=policy.seed, preset=policy.preset,
+                          max_tokens=policy.max_tokens)
         if len(runs) != len(unique):
             raise GateError(f"the runner returned {len(runs)} runs for {len(unique)} model specs")
         ran = dict(zip(unique, runs))

@@ -91,6 +91,8 @@ class Policy(_Strict):
     limit: int | None = Field(None, gt=0)
     seed: int | None = 1234
     engine: str | None = None
+    preset: str | None = Field(None, description="generation preset for model specs (greedy | reasoning)")
+    max_tokens: int | None = Field(None, gt=0, description="generation budget override for model specs")
     alpha: float = Field(0.05, gt=0.0, lt=0.5, description="level of each one-sided test")
     on_inconclusive: OnInconclusive = "warn"
     power: float = Field(0.8, gt=0.5, lt=1.0, description="target power for the 'samples needed' estimate")
