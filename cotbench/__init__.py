@@ -1,7 +1,31 @@
-"""cotbench: capability-cost evaluation of reasoning models."""
+"""cotbench: capability-cost evaluation of reasoning models.
+
+The Python API mirrors the CLI: ``run`` (``cotbench run``), ``profile`` and ``trajectory``
+(pandas DataFrames), ``load_samples`` / ``load_metrics`` (finished runs into pandas).
+Imports are lazy so that ``import cotbench`` stays cheap.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+_API = {
+    "run": ("cotbench.runner", "run_models"),
+    "profile": ("cotbench.analysis.profile", "profile"),
+    "trajectory": ("cotbench.analysis.trajectory", "trajectory"),
+    "load_samples": ("cotbench.results.load", "load_samples"),
+    "load_metrics": ("cotbench.results.load", "load_metrics"),
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        import importlib
+
+        module, attr = _API[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'cotbench' has no attribute {name!r}")
