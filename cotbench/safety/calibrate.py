@@ -80,7 +80,7 @@ def calibrate(path: str | Path | Sequence[str | Path] | None = None) -> Calibrat
         raise CotbenchError("no labels file given")
     df = pd.concat([read_labels(p) for p in paths], ignore_index=True)
     human = [HUMAN_LABELS[x.strip()] for x in df["final_label"]]
-    predicted = [classify_refusal(c).label for c in df["completion"]]
+    predicted = [classify_refusal(c, p).label for c, p in zip(df["completion"], df["prompt"], strict=True)]
     return _report(" + ".join(p.name for p in paths), human, predicted)
 
 
