@@ -12,22 +12,13 @@ from fractions import Fraction
 from typing import Any
 
 from cotbench.scoring.base import Score, register_scorer
+from cotbench.scoring.math import boxed_spans
 
 
 def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` (nested braces allowed)."""
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        return None
-    i, depth = start + len("\\boxed{"), 1
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i:j].strip()
-    return None
+    """Content of the last top-level ``\\boxed{...}`` (nested braces allowed)."""
+    spans = boxed_spans(text)
+    return spans[-1][2].strip() if spans else None
 
 
 _ANSWER_IS = re.compile(r"(?:final answer|answer)\s*(?:is|:)\s*[:\s]*(.+)", re.IGNORECASE)
