@@ -32,23 +32,26 @@ def headline_metric(tr: TaskResult) -> tuple[str, float, float]:
 def run_summary_table(rd: RunDir) -> Table:
     manifest = rd.read_manifest()
     table = Table(title=f"{escape(manifest.model.label)} ({manifest.engine})", title_justify="left")
-    for col in ("domain", "task", "metric", "%", "±se", "n", "trunc%", "think tok", "answer tok"):
-        table.add_column(col, justify="right" if col not in ("domain", "task", "metric") else "left")
+    for col in ("task", "domain", "metric", "% ± se", "n", "trunc%", "tokens r/a"):
+        table.add_column(col, justify="right" if col not in ("domain", "task", "metric") else "left",
+                         no_wrap=col != "metric")
     per_domain: dict[str, list[float]] = defaultdict(list)
     results = [rd.read_task(t) for t in rd.task_names()]
-    for tr in sorted(results, key=lambda r: (r.task.domain, r.task.name)):
+    order = list(_SHORT)
+    for tr in sorted(results, key=lambda r: (order.index(r.task.domain), r.task.name)):
         label, value, se = headline_metric(tr)
         per_domain[tr.task.domain].append(value)
-        table.add_row(_SHORT[tr.task.domain], tr.task.name, label, f"{100 * value:.1f}", f"{100 * se:.1f}",
-                      str(tr.n_items), f"{100 * tr.truncation_rate:.0f}", f"{tr.mean_reasoning_tokens:.0f}",
-                      f"{tr.mean_answer_tokens:.0f}")
+        table.add_row(tr.task.name, _SHORT[tr.task.domain], label, f"{100 * value:.1f} ± {100 * se:.1f}",
+                      str(tr.n_items), f"{100 * tr.truncation_rate:.0f}",
+                      f"{tr.mean_reasoning_tokens:.0f}/{tr.mean_answer_tokens:.0f}")
     table.add_section()
-    for domain, values in sorted(per_domain.items()):
-        table.add_row(_SHORT[domain], "[bold]mean[/]", _HEADLINE.get(domain, ("", "score"))[1],
-                      f"{100 * sum(values) / len(values):.1f}", "", "", "", "", "")
+    for domain in sorted(per_domain, key=order.index):
+        values = per_domain[domain]
+        table.add_row(f"[bold]{_SHORT[domain]} (mean)[/]", _SHORT[domain], _HEADLINE.get(domain, ("", "score"))[1],
+                      f"{100 * sum(values) / len(values):.1f}", "", "", "")
     errors = [t for t in manifest.tasks if t.status == "error"]
     for t in errors:
-        table.add_row("", escape(t.name), "[red]error[/]", escape(t.error or ""), "", "", "", "", "")
+        table.add_row(escape(t.name), "", "[red]error[/]", escape(t.error or ""), "", "", "")
     return table
 
 
