@@ -168,8 +168,11 @@ def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = No
             todo, cached = [], []
             for p in plans:
                 (cached if _is_complete(rd, p, opts.engine) else todo).append(p)
-            manifest.tasks = [TaskStatusEntry(name=p.task.name, hash=p.hash,
-                                              status="complete" if p in cached else "pending") for p in plans]
+            names = {p.task.name for p in plans}
+            # Tasks finished by earlier invocations into this run directory stay listed.
+            manifest.tasks = [t for t in manifest.tasks if t.name not in names and t.status == "complete"] + [
+                TaskStatusEntry(name=p.task.name, hash=p.hash, status="complete" if p in cached else "pending")
+                for p in plans]
             rd.write_manifest(manifest)
             reporter.start_tasks(plans, [p.task.name for p in cached])
             if todo:
