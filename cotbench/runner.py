@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cotbench import __version__
 from cotbench.engines.base import Engine, ModelHandle, TaskPlan
-from cotbench.errors import CotbenchError, MissingDependencyError, ModelLoadError
+from cotbench.errors import CotbenchError, MissingDependencyError, ModelLoadError, ResultsError
 from cotbench.models.cache import CachedGenerator, GenerationCache
 from cotbench.models.checkpoints import expand_checkpoints
 from cotbench.models.load import generator_factory, token_counter
@@ -134,10 +134,15 @@ def model_info(rm: ResolvedModel) -> ModelInfo:
 
 
 def _is_complete(rd: RunDir, plan: TaskPlan, engine: str) -> bool:
-    if not rd.is_task_complete(plan.task.name, plan.hash):
+    """Finished earlier with the same content hash, settings, items and engine."""
+    if plan.task.name not in rd.task_names():
         return False
-    tr = rd.read_task(plan.task.name)
-    return tr.task.generation == plan.settings and tr.n_items == len(plan.items) and tr.engine == engine
+    try:
+        tr = rd.read_task(plan.task.name)
+    except ResultsError:  # unreadable results are redone, not trusted
+        return False
+    return (tr.task.hash == plan.hash and tr.task.generation == plan.settings and tr.n_items == len(plan.items)
+            and tr.engine == engine)
 
 
 def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = None) -> RunDir:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cotbench.errors import MissingDependencyError, ModelLoadError
-from cotbench.models.generator import Completion, Generator, GenRequest, trim_at_stop
+from cotbench.models.generator import Completion, Generator, GenRequest, trim_at_stop, word_count
 
 
 def _reasoning_wrapped(content: str, reasoning: str | None) -> str:
@@ -64,7 +64,7 @@ class OpenAIGenerator(Generator):
                                   or getattr(msg, "reasoning", None))
         text, _ = trim_at_stop(text, s.stop)
         finish = {"stop": "stop", "length": "length"}.get(choice.finish_reason or "", "unknown")
-        tokens = resp.usage.completion_tokens if resp.usage else self.count_tokens(text)
+        tokens = resp.usage.completion_tokens if resp.usage else word_count(text)
         return Completion(text, finish, tokens, time.perf_counter() - start)  # type: ignore[arg-type]
 
 
@@ -80,11 +80,8 @@ class VLLMGenerator(Generator):
         self._vllm = vllm
         model = str(Path(path) / subfolder) if subfolder else str(path)
         self.llm = vllm.LLM(model=model, revision=revision, dtype=dtype or "auto")
-        self.tokenizer = self.llm.get_tokenizer()
         self.chat_template = chat_template
 
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=False)) if text else 0
 
     def generate(self, requests: list[GenRequest]) -> list[Completion]:
         params = [

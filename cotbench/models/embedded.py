@@ -72,12 +72,3 @@ def _convert(src: Path, out: Path) -> None:
     model.save_pretrained(out)
     tok.save_pretrained(out)
 
-
-def gguf_sha256() -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with gguf_path().open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

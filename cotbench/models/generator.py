@@ -62,6 +62,11 @@ def derive_seed(base_seed: int, sample_id: str, repeat: int) -> int:
 _WORDS = re.compile(r"\w+|[^\w\s]")
 
 
+def word_count(text: str) -> int:
+    """Words and punctuation marks: the token count where no tokenizer is known."""
+    return len(_WORDS.findall(text))
+
+
 class Generator(ABC):
     """A loaded model. Implementations: transformers, vLLM, OpenAI-compatible server."""
 
@@ -70,16 +75,9 @@ class Generator(ABC):
     @abstractmethod
     def generate(self, requests: list[GenRequest]) -> list[Completion]: ...
 
-    def count_tokens(self, text: str) -> int:
-        """Tokens in ``text`` by the model's tokenizer; a word/punctuation count where none is known."""
-        return len(_WORDS.findall(text))
-
     def describe(self) -> dict[str, str]:
         """Backend facts for provenance (device, dtype, ...)."""
         return {"generator": self.name}
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        pass
 
 
 def trim_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:

@@ -98,9 +98,6 @@ class TransformersGenerator(Generator):
     def describe(self) -> dict[str, str]:
         return {"generator": self.name, "device": self.device, "dtype": self.dtype}
 
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else 0
-
     def generate(self, requests: list[GenRequest]) -> list[Completion]:
         # One generate() call per group of identical settings.
         groups: dict[tuple, list[int]] = {}

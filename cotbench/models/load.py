@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 
 from cotbench.models import embedded
-from cotbench.models.generator import Generator
+from cotbench.models.generator import Generator, word_count
 from cotbench.models.resolve import ResolvedModel
-
-_WORDS = re.compile(r"\w+|[^\w\s]")
 
 
 def generator_factory(rm: ResolvedModel, device: str | None = None) -> Callable[[], Generator]:
@@ -56,11 +53,8 @@ def token_counter(rm: ResolvedModel) -> Callable[[str], int]:
             return 0
         tok = tokenizer()
         if tok is None:
-            return len(_WORDS.findall(text))
+            return word_count(text)
         return len(tok(text, add_special_tokens=False)["input_ids"])
 
     return count
 
-
-def token_count_method(rm: ResolvedModel) -> str:
-    return "words" if rm.spec.backend == "openai" else "tokenizer"

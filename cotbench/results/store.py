@@ -100,14 +100,6 @@ class RunDir:
                 except ValidationError as exc:
                     raise ResultsError(f"{path}:{lineno}: not a valid sample record ({_first_error(exc)})") from None
 
-    def is_task_complete(self, task: str, task_hash: str) -> bool:
-        path = self.task_dir(task) / METRICS
-        if not path.is_file():
-            return False
-        try:
-            return self.read_task(task).task.hash == task_hash
-        except ResultsError:
-            return False
 
 
 def _first_error(exc: ValidationError) -> str:
