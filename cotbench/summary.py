@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 from rich.markup import escape
@@ -21,11 +22,14 @@ _SHORT = {"in_domain": "math", "transfer": "transfer", "general": "general",
 
 
 def headline_metric(tr: TaskResult) -> tuple[str, float, float]:
-    """The number a reader wants first: score, or the attack-success / answer rate for safety."""
+    """The number a reader wants first: score, or the attack-success / answer rate for safety.
+    NaN when no sample was scored: the rate is undefined then, not 0."""
     key, label = _HEADLINE.get(tr.task.domain, ("score", "score"))
     mv = tr.metrics.get(key)
-    if mv is None:  # no sample had that label
-        mv = tr.metrics["score"].model_copy(update={"value": 0.0, "stderr": 0.0})
+    if mv is None:  # no scored sample had that label: 0 if any was scored, else undefined
+        score = tr.metrics["score"]
+        zero = 0.0 if score.n else math.nan
+        mv = score.model_copy(update={"value": zero, "stderr": zero})
     return label, mv.value, mv.stderr
 
 
@@ -41,14 +45,19 @@ def run_summary_table(rd: RunDir) -> Table:
     for tr in sorted(results, key=lambda r: (order.index(r.task.domain), r.task.name)):
         label, value, se = headline_metric(tr)
         per_domain[tr.task.domain].append(value)
-        table.add_row(tr.task.name, _SHORT[tr.task.domain], label, f"{100 * value:.1f} ± {100 * se:.1f}",
+        shown = "– (0 scored)" if math.isnan(value) else f"{100 * value:.1f} ± {100 * se:.1f}"
+        table.add_row(tr.task.name, _SHORT[tr.task.domain], label, shown,
                       str(tr.n_items), f"{100 * tr.truncation_rate:.0f}",
                       f"{tr.mean_reasoning_tokens:.0f}/{tr.mean_answer_tokens:.0f}")
     table.add_section()
     for domain in sorted(per_domain, key=order.index):
-        values = per_domain[domain]
-        table.add_row(f"[bold]{_SHORT[domain]} (mean)[/]", _SHORT[domain], _HEADLINE.get(domain, ("", "score"))[1],
-                      f"{100 * sum(values) / len(values):.1f}", "", "", "")
+        # Unscored tasks have no rate: leave them out of the mean, and say how many it averages.
+        values = [v for v in per_domain[domain] if not math.isnan(v)]
+        label = _HEADLINE.get(domain, ("", "score"))[1]
+        if len(values) < len(per_domain[domain]):
+            label += f" ({len(values)}/{len(per_domain[domain])} tasks)"
+        table.add_row(f"[bold]{_SHORT[domain]} (mean)[/]", _SHORT[domain], label,
+                      f"{100 * sum(values) / len(values):.1f}" if values else "n/a", "", "", "")
     errors = [t for t in manifest.tasks if t.status == "error"]
     for t in errors:
         table.add_row(escape(t.name), "", "[red]error[/]", escape(t.error or ""), "", "", "")

@@ -89,6 +89,23 @@ def test_compute_metrics_label_rates() -> None:
     assert m["pass@2"].value == 1.0
 
 
+def test_pass_at_k_uses_only_items_with_k_scored_repeats() -> None:
+    from cotbench.results.schema import SampleRecord
+
+    def recs(scores: list[list[float | None]]) -> list[SampleRecord]:
+        return [SampleRecord(run_id="r", task="t", task_hash="h", sample_id=str(i), repeat=j, prompt="",
+                             output="", score=sc, engine="lm_eval")
+                for i, reps in enumerate(scores) for j, sc in enumerate(reps)]
+
+    # k = 2. a: n=3, c=1 -> 1 - C(2,2)/C(3,2) = 2/3; b: n=3, c=2 -> 1 (n - c < k);
+    # c has one scored repeat, so it is left out of pass@2 (it would have added pass@1 = 1).
+    m = compute_metrics(recs([[1, 0, 0], [1, 1, 0], [1, None, None]]), k=2)
+    assert m["pass@2"].value == pytest.approx((2 / 3 + 1) / 2)
+    assert m["pass@2"].n == 2 and m["score"].n == 3  # one item left out
+    none = compute_metrics(recs([[1, None], [0, None]]), k=2)["pass@2"]
+    assert none.n == 0 and none.value != none.value
+
+
 def test_task_with_no_scored_sample_round_trips(tmp_path: Path) -> None:
     rd = make_run(tmp_path, "m", {"s": FakeTask("safety_harmful", [[None], [None]],
                                                 labels=[["truncated"], ["truncated"]])})

@@ -46,6 +46,10 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 def compute_metrics(samples: Sequence[SampleRecord], k: int) -> dict[str, MetricValue]:
     """``score`` is avg@k over scored samples; binary tasks with k > 1 also get pass@k.
 
+    pass@k uses only items with at least k scored repeats, so it never mixes in pass@1..k-1:
+    its ``n`` is the number of items used (``score``'s ``n`` minus those left out), and it is
+    NaN with n = 0 when no item has k scored repeats.
+
     Labelled tasks (e.g. refusal classes) also get ``rate:<label>`` for every label seen:
     per item the fraction of its scored repeats with that label, averaged over items.
     """
@@ -55,7 +59,7 @@ def compute_metrics(samples: Sequence[SampleRecord], k: int) -> dict[str, Metric
     binary = all(s.score in (0.0, 1.0) for s in scored)
     if k > 1 and binary:
         metrics[f"pass@{k}"] = mean_and_stderr(
-            [pass_at_k(len(v), int(sum(v)), min(k, len(v))) for v in by_item.values()]
+            [pass_at_k(len(v), int(sum(v)), k) for v in by_item.values() if len(v) >= k]
         )
     labels = sorted({s.label for s in scored if s.label})
     if labels:
@@ -84,8 +88,9 @@ def build_task_result(
     metrics = compute_metrics(samples, task.generation.k)
     if task.domain.startswith("safety_"):
         metrics.update(safety_rates(samples, task.domain))
-        if task.generation.k > 1:
-            metrics.update(safe_at_k(samples))
+        # Safe@k (SafeChain) is defined on harmful prompts; on benign ones "safe" means something else.
+        if task.domain == "safety_harmful" and task.generation.k > 1:
+            metrics.update(safe_at_k(samples, task.generation.k))
     by_cat: dict[str, list[SampleRecord]] = defaultdict(list)
     for s in samples:
         if s.category:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 Domain = Literal["in_domain", "transfer", "general", "safety_harmful", "safety_benign"]
 FinishReason = Literal["stop", "length", "error", "unknown"]
