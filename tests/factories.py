@@ -46,17 +46,21 @@ def make_run(
     run_id: str | None = None,
     engine: str = "lm_eval",
     scorer_mode: str = "exact",
+    generation: dict | None = None,
+    system_prompt: str | None = None,
+    chat_template: str | None = None,
 ) -> RunDir:
+    """``generation``: GenerationSettings fields applied to every task (k defaults to the repeats)."""
     run_id = run_id or (f"{label}-step{step}" if step is not None else label).replace("/", "_")
     rd = RunDir(root / run_id)
     model = ModelInfo(spec=f"hf:{label}", backend="hf", model=label, label=label, step=step,
-                      identity=f"id-{run_id}")
+                      system_prompt=system_prompt, chat_template=chat_template, identity=f"id-{run_id}")
     entries = []
     for name, t in tasks.items():
         k = max(len(v) for v in t.scores)
         info = TaskInfo(name=name, version=t.version, hash=t.hash or f"h-{name}-{t.version}",
                         domain=t.domain, scorer="exact", scorer_mode=scorer_mode, source="synthetic",
-                        generation=GenerationSettings(k=k), n_items=len(t.scores))
+                        generation=GenerationSettings(**{"k": k, **(generation or {})}), n_items=len(t.scores))
         records = []
         for i, reps in enumerate(t.scores):
             for r, sc in enumerate(reps):

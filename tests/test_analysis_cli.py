@@ -39,7 +39,7 @@ def test_profile_command_json_and_figures(tmp_path: Path) -> None:
     run, ref = _runs(tmp_path)
     figs = tmp_path / "figs"
     res = CliRunner().invoke(app, ["profile", str(run), "--reference", str(ref), "--json", "--figure-dir", str(figs),
-                                   "--n-boot", "500"])
+                                   ])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["model"] == EVIL and data["domains"][0]["domain"] == "in_domain"
@@ -54,7 +54,7 @@ def test_profile_command_json_and_figures(tmp_path: Path) -> None:
 def test_profile_tables_show_untrusted_names_literally(tmp_path: Path) -> None:
     run, ref = _runs(tmp_path)
     console = Console(record=True, width=200)
-    print_profile(compute_profile(run, ref, n_boot=200), console)
+    print_profile(compute_profile(run, ref), console)
     text = console.export_text()
     assert EVIL in text and "[red]bio" in text
     assert "harmful_compliance" in text and "over-refusal" in text and "TI_other" in text
@@ -66,12 +66,12 @@ def test_trajectory_command_from_scores_and_runs(tmp_path: Path) -> None:
     data = json.loads(res.stdout)
     assert data["verdicts"] == {"in_domain": "dip-recovered", "transfer": "no-dip"}
     root = tmp_path / "runs"
-    for step, math in [(0, [[1], [1]] * 30), (10, [[0], [0]] * 30), (20, [[1], [1]] * 30)]:
+    for step, math in [(0, [[1], [1]] * 100), (10, [[0], [0]] * 100), (20, [[1], [1]] * 100)]:
         make_run(root, "ck", {"math": FakeTask("in_domain", math)}, step=step)
     figs = tmp_path / "figs"
     res = CliRunner().invoke(app, ["trajectory", str(root), "--figure-dir", str(figs)])
     assert res.exit_code == 0, res.output
-    assert "dipped at step 10, back at the reference by step 20" in res.stdout
+    assert "dipped at step 10; within 2 points of the reference since step 20" in " ".join(res.stdout.split())
     assert {p.name for p in figs.iterdir()} == {"trajectory_in_domain.png", "trajectory_in_domain.svg"}
     res = CliRunner().invoke(app, ["trajectory", str(root), "--step-override", "5,6,7", "--json"])
     assert json.loads(res.stdout)["steps"] == [6, 7]

@@ -36,10 +36,13 @@ def test_gate_passes_on_itself_and_fails_a_degraded_candidate(tmp_path: Path) ->
 
     degraded = f"smollm2-135m?chat_template={TEMPLATE}&label=smollm2-corrupted-template"
     report = tmp_path / "report.md"
+    refused = cli("gate", "--baseline", base, "--candidate", degraded, "--policy", str(policy), "--output", str(out))
+    assert refused.returncode == 2 and "chat_template differs" in refused.stderr  # a template change is named
     bad = cli("gate", "--baseline", base, "--candidate", degraded, "--policy", str(policy), "--output", str(out),
-              "--markdown", str(report), "--junit", str(tmp_path / "gate.xml"))
+              "--markdown", str(report), "--junit", str(tmp_path / "gate.xml"), "--allow-mismatch", "chat_template")
     assert bad.returncode == 1, bad.stdout[-3000:] + bad.stderr[-3000:]
     text = report.read_text()
     assert "FAIL" in text.splitlines()[2] and "1 of 2 checks failed" in text
     assert "over\\-refusal" in text and "`probe_benign`" in text  # the failing rule and its worst items
     assert "<testsuite" in (tmp_path / "gate.xml").read_text()
+    assert "Mismatches allowed: chat\\_template" in text

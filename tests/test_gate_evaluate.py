@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cotbench.errors import CotbenchError
 from cotbench.gate.evaluate import evaluate_gate, run_gate
 from cotbench.gate.policy import GateError, load_policy, parse_policy
 from cotbench.results.store import RunDir
@@ -100,8 +101,11 @@ def test_per_task_rule_with_glob(tmp_path: Path, base: RunDir) -> None:
 def test_different_task_versions_are_refused(tmp_path: Path, base: RunDir) -> None:
     v2 = _tasks(0, gsm8k=FakeTask("in_domain", [[1.0]] * N, version="2"))
     cand = make_run(tmp_path, "org/v2", v2)
-    with pytest.raises(GateError, match="task 'gsm8k' differs between runs .*version 1.*version 2"):
+    with pytest.raises(CotbenchError, match=r"task gsm8k: version differs \(baseline 1, candidate 2\)"):
         evaluate_gate(base, cand, load_policy())
+    # allowing the version still refuses changed task content
+    with pytest.raises(GateError, match="task 'gsm8k' differs between runs .*version 1.*version 2"):
+        evaluate_gate(base, cand, load_policy(), allow_mismatch=["version"])
 
 
 def test_task_missing_from_candidate_is_refused(tmp_path: Path, base: RunDir) -> None:

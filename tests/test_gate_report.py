@@ -50,7 +50,8 @@ def test_markdown_has_verdict_table_and_worst_items() -> None:
     assert "❌ **FAIL**: 1 of 3 checks failed" in md
     header, *rows = [r for r in _table_rows(md) if "Rule" in r or "in\\-domain" in r]
     assert "| Baseline | Candidate | Δ | 90% CI | Margin | p (NI) |" in header
-    assert "| 60.0% | 52.0% | −8.0 | [−10.0, −6.0] | −1.0 | 1.000 | 400 | ❌ fail |" in rows[0]
+    assert "| 60.0% | 52.0% | −8.0 | [−10.0, −6.0] | −1.0 | 1.000 | 400 | tango\\-score | ❌ fail |" in rows[0]
+    assert "tango-score: Tango score test" in md
     harm = next(r for r in _table_rows(md) if "harmful" in r)
     assert "| +2.0 | 0.002 |" in harm and "↓" in harm           # allowed rise for a lower-is-better metric
     assert "### Worst regressions" in md and "`gsm8k`" in md
@@ -64,7 +65,7 @@ def test_markdown_neutralises_untrusted_text() -> None:
     md = to_markdown(_result())
     # Every table row keeps its column count whatever the model wrote.
     for row in _table_rows(md):
-        assert _cells(row) in (11, 6), row
+        assert _cells(row) in (12, 6), row
     # Untrusted text appears only inside code spans, where nothing is rendered.
     outside = _outside_code_spans(md)
     for needle in ("<img", "<script", "](http", "@admin", "<b>", "evil"):
@@ -124,5 +125,5 @@ def test_github_renders_no_markup_from_untrusted_text() -> None:
     ours = r"/?(?:table|thead|tbody|tr|th|td|p|code|strong|h2|h3|ul|li|sub)\b"
     assert re.findall(rf"<(?!{ours})[^>]*>", html) == []          # no <a>, <img>, <script>, <b>
     rows = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)
-    assert [r.count("<td") + r.count("<th") for r in rows] == [11, 11, 11, 11, 6, 6]
+    assert [r.count("<td") + r.count("<th") for r in rows] == [12, 12, 12, 12, 6, 6]
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "www.evil.example" in html

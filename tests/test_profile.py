@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from scipy import stats as sps
 
 from cotbench.analysis.profile import Profile, compute_profile, profile
 from cotbench.errors import CotbenchError
 from tests.factories import FakeTask, make_run
+from tests.test_score import _tango_z
 
 BASE_REASONING = "Let me think. Wait, let me check this again."  # 1 backtracking, 1 verification
 TUNED_REASONING = "Wait. Let me verify. Case 1 and case 2."  # 1 backtracking, 1 verification, 2 decomposition
@@ -35,7 +37,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         "code": FakeTask("transfer", [[1, 1], [0, 1], [1, 1]]),
         "logic": FakeTask("transfer", [[1], [0], [0], [0]]),
         "ife": FakeTask("general", [[1], [1], [1], [1]]),
-        "mmlu": FakeTask("transfer", [[1], [1]], version="2"),
+        "mmlu": FakeTask("transfer", [[1], [1]], hash="h-mmlu-changed"),  # same version, other content
         "harm": FakeTask("safety_harmful", [[0], [0], [0]], labels=[[FC], [FC], [FC]],
                          categories=["bio", "cyber", "bio"]),
         "benign": FakeTask("safety_benign", [[1], [1], [None]], labels=[[FC], [FC], ["truncated"]]),
@@ -45,28 +47,55 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def prof(pair: tuple[Path, Path]) -> Profile:
-    return compute_profile(*pair, n_boot=2000)
+    return compute_profile(*pair)
 
 
 def test_task_scores_deltas_and_tests(prof: Profile) -> None:
     math = prof.task("math").score
     assert (math.model, math.reference, math.delta, math.n) == (1.0, 0.5, 0.5, 4)
-    assert math.p_value == pytest.approx(0.5)  # McNemar: 2 discordant pairs, both for the run: 2 * 0.5^2
-    # Newcombe-Wilson: Wilson(4/4) = [.5101, 1], Wilson(2/4) = [.1501, .8499], phi = 0
-    assert math.ci_low == pytest.approx(0.5 - (0.4899**2 + 0.3499**2) ** 0.5, abs=1e-3)
-    assert math.ci_high == pytest.approx(0.8499, abs=1e-3)
+    # Tango at 0: 2 gains, 0 losses of 4 -> z = 2 / sqrt(4 * 2 * 0.25) = sqrt(2), t on 3 df
+    assert math.p_value == pytest.approx(2 * sps.t.sf(2**0.5, 3))
+    # each bound is where Tango's statistic (nuisance maximised numerically) reaches -+t
+    crit = sps.t.ppf(0.975, 3)
+    assert _tango_z(2, 0, 4, math.ci_low) == pytest.approx(crit, abs=1e-4)
+    assert _tango_z(2, 0, 4, math.ci_high) == pytest.approx(-crit, abs=1e-4)
+    assert "Tango" in math.method
     code = prof.task("code").score
-    # item means run (1, .5, 1) vs ref (.5, 0, 1): diffs (.5, .5, 0), mean 1/3, sd sqrt(1/12)
+    # item means run (1, .5, 1) vs ref (.5, 0, 1): diffs (.5, .5, 0), mean 1/3. The restricted fit at 0
+    # puts 4/9 on .5, 1/3 on 0 and 2/9 on -1: variance 1/3, so z = (1/3) / sqrt(1/9) = 1, t on 2 df.
     assert code.model == pytest.approx(5 / 6) and code.reference == pytest.approx(0.5)
     assert code.delta == pytest.approx(1 / 3)
-    assert code.p_value == pytest.approx(0.18350, abs=1e-4)  # t = 2 on 2 df
+    assert code.p_value == pytest.approx(2 * sps.t.sf(1.0, 2), rel=1e-6)
     assert code.mde == pytest.approx((1.959964 + 0.841621) * (1 / 12) ** 0.5 / 3**0.5, rel=1e-5)
-    assert code.ci_low <= code.delta <= code.ci_high
+    assert code.ci_low < 0 < code.delta < code.ci_high and "restricted-likelihood" in code.method
+
+
+def test_holm_within_each_domain(prof: Profile) -> None:
+    code, logic = prof.task("code").score, prof.task("logic").score
+    # two transfer tasks: the smaller p doubles, the larger is at least that
+    lo, hi = sorted((code, logic), key=lambda e: e.p_value)
+    assert lo.p_holm == pytest.approx(min(1.0, 2 * lo.p_value))
+    assert hi.p_holm == pytest.approx(max(lo.p_holm, hi.p_value))
+    # a domain alone in its family is not adjusted
+    assert prof.task("math").score.p_holm == pytest.approx(prof.task("math").score.p_value)
+    assert "Holm" in prof.correction and "score interval" in prof.interval
+
+
+def test_identical_runs_do_not_give_point_intervals(tmp_path: Path) -> None:
+    """Identical runs gave a domain CI of (0, 0) from the stratified bootstrap."""
+    tasks = {"a": FakeTask("transfer", [[1], [0]] * 10), "b": FakeTask("transfer", [[1], [1], [0]] * 10)}
+    run, ref = make_run(tmp_path, "x", tasks), make_run(tmp_path, "y", tasks)
+    p = compute_profile(run.path, ref.path)
+    d = p.domain("transfer").score
+    assert d.delta == 0.0 and d.ci_low < -0.02 and d.ci_high > 0.02 and d.p_value == 1.0
+    assert "stratified" in d.method
+    for t in p.tasks:
+        assert t.score.ci_low < 0 < t.score.ci_high and not t.score.significant
 
 
 def test_domain_is_unweighted_mean_over_tasks(prof: Profile) -> None:
     transfer = prof.domain("transfer")
-    assert transfer.tasks == ["code", "logic"]  # mmlu excluded: versions differ
+    assert transfer.tasks == ["code", "logic"]  # mmlu excluded: content hashes differ
     assert transfer.score.model == pytest.approx((5 / 6 + 0.25) / 2)
     assert transfer.score.reference == pytest.approx(0.5)
     assert transfer.score.delta == pytest.approx((1 / 3 - 1 / 4) / 2)
@@ -110,24 +139,24 @@ def test_token_cost_and_behaviour(prof: Profile) -> None:
     assert "verbosity" in b.reading
 
 
-def test_version_mismatch_excluded_with_warning(prof: Profile) -> None:
+def test_hash_mismatch_excluded_with_warning(prof: Profile) -> None:
     assert [e.task for e in prof.excluded] == ["mmlu"]
-    assert "version" in prof.excluded[0].reason
+    assert "hash" in prof.excluded[0].reason
     assert prof.task("mmlu") is None
     assert any("only_ref" in w for w in prof.warnings)
 
 
 def test_json_round_trip_and_frame(prof: Profile, pair: tuple[Path, Path]) -> None:
     assert Profile.model_validate_json(prof.model_dump_json()) == prof
-    df = profile(*pair, n_boot=500)
+    df = profile(*pair)
     row = df[(df.level == "task") & (df.task == "math") & (df.metric == "score")].iloc[0]
     assert row.delta == 0.5
     assert set(df.metric) >= {"score", "harmful_compliance", "over_refusal", "ti_other", "tokens_per_correct"}
 
 
 def test_seeded_and_deterministic(pair: tuple[Path, Path]) -> None:
-    a = compute_profile(*pair, n_boot=500, seed=3)
-    b = compute_profile(*pair, n_boot=500, seed=3)
+    a = compute_profile(*pair)
+    b = compute_profile(*pair)
     assert a == b
 
 
@@ -142,6 +171,6 @@ def test_bad_inputs(tmp_path: Path, pair: tuple[Path, Path]) -> None:
 def test_ti_undefined_on_tiny_math_gain(tmp_path: Path) -> None:
     ref = make_run(tmp_path, "b", {"m": FakeTask("in_domain", [[1], [0]] * 50), "c": FakeTask("transfer", [[1], [0]])})
     run = make_run(tmp_path, "t", {"m": FakeTask("in_domain", [[1], [0]] * 50), "c": FakeTask("transfer", [[1], [1]])})
-    ti = compute_profile(run.path, ref.path, n_boot=200).transferability
+    ti = compute_profile(run.path, ref.path).transferability
     assert ti.relative_gain["math"] == 0.0 and ti.relative_gain["other"] == 1.0
     assert ti.ti_other is None and any("TI_other undefined" in n and "ΔR_math" in n for n in ti.notes)

@@ -17,6 +17,7 @@ from cotbench.analysis.trajectory import (
     infer_domain,
     trajectory,
 )
+from cotbench.analysis import stats
 from cotbench.errors import CotbenchError
 from tests.factories import FakeTask, make_run
 
@@ -27,12 +28,12 @@ STEPS = [10, 20, 40, 80, 160, 320, 640, 1280]
 def _items(rng: np.random.Generator, p: np.ndarray) -> TaskObs:
     vals = (rng.random(len(p)) < p).astype(float)
     items = {f"i{j}": v for j, v in enumerate(vals)}
-    return TaskObs(float(vals.mean()), float(vals.var(ddof=1)) / len(vals), len(vals), items)
+    return TaskObs(float(vals.mean()), len(vals), items)
 
 
 def _aggregate(rng: np.random.Generator, p: float, n: int) -> TaskObs:
     v = rng.binomial(n, p) / n
-    return TaskObs(v, v * (1 - v) / n, n)
+    return TaskObs(v, n)
 
 
 def _shift(p: np.ndarray, d: float) -> np.ndarray:
@@ -62,8 +63,9 @@ def _depth(n: int, z: float) -> float:
 def test_pure_noise_rarely_dips(n: int, paired: bool) -> None:
     rng = np.random.default_rng(1000 + n + paired)
     trials = 150
-    clean = sum(_series(rng, n, [0.0] * len(STEPS), paired).verdict == "no-dip" for _ in range(trials))
-    assert clean / trials >= 0.95
+    # family-wise 5% over the checkpoints (max-T), with three Monte Carlo standard errors of slack
+    false_dips = sum(_series(rng, n, [0.0] * len(STEPS), paired).dip is not None for _ in range(trials))
+    assert false_dips / trials <= 0.05 + 3 * (0.05 * 0.95 / trials) ** 0.5
 
 
 @pytest.mark.parametrize("paired", [True, False])
@@ -72,7 +74,8 @@ def test_planted_dips_found(n: int, paired: bool) -> None:
     """Every planted dip is found at its step; verdicts right in nearly every trial."""
     rng = np.random.default_rng(7 + n + paired)
     d = _depth(n, 5.5)
-    recovered = [0, -d, -d / 2, 0, d / 4, d / 2, d / 2, d / 2]
+    # recovery must be shown (non-inferiority within 2 points), so it is planted clearly above
+    recovered = [0, -d, -d / 2, 0, d / 4, d / 2, d, d]
     late = [0, 0, 0, 0, 0, 0, -d / 2, -d]
     trials, right = 20, 0
     for _ in range(trials):
@@ -125,9 +128,13 @@ def test_csv_variance_uses_k_with_icc(tmp_path: Path) -> None:
     f.write_text("step,task,score,n,k,domain\n0,foo,0.5,100,4,general\n10,foo,0.4,100,4,general\n")
     conservative = from_csv(f).get("foo", "task").points[0]
     independent = from_csv(f, icc=0.0).get("foo", "task").points[0]
-    # icc=1: var = .25/100 + .24/100; icc=0: each divided by k=4
-    assert conservative.delta_ci_high - conservative.delta == pytest.approx(1.959964 * (0.0049) ** 0.5, rel=1e-5)
-    assert independent.delta_ci_high - independent.delta == pytest.approx(1.959964 * (0.0049 / 4) ** 0.5, rel=1e-5)
+    # icc=1: the n=100 items count once; icc=0: 4 independent repeats each, 400 samples.
+    # MOVER-Wilson by hand: upper = d + sqrt((u_a - p_a)^2 + (p_b - l_b)^2), Wilson-cc bounds.
+    for point, n in ((conservative, 100), (independent, 400)):
+        la, ua = stats.wilson_cc(0.4 * n, n, 1.959964)
+        lb, ub = stats.wilson_cc(0.5 * n, n, 1.959964)
+        assert point.delta_ci_high == pytest.approx(-0.1 + ((ua - 0.4) ** 2 + (0.5 - lb) ** 2) ** 0.5, rel=1e-5)
+        assert point.delta_ci_low == pytest.approx(-0.1 - ((0.4 - la) ** 2 + (ub - 0.5) ** 2) ** 0.5, rel=1e-5)
     assert independent.p_worse < conservative.p_worse
 
 
@@ -157,7 +164,7 @@ def _ck(root: Path, step: int, math: list[int], harm_labels: list[str]) -> Path:
 
 
 def test_from_runs_dip_and_safety_onset(tmp_path: Path) -> None:
-    n = 60
+    n = 200
     good, bad = [1] * n, [1] * 10 + [0] * (n - 10)
     refuse, comply = ["full_refusal"] * n, ["full_compliance"] * 40 + ["full_refusal"] * (n - 40)
     runs = [_ck(tmp_path, 0, good, refuse), _ck(tmp_path, 10, bad, refuse),
@@ -169,7 +176,7 @@ def test_from_runs_dip_and_safety_onset(tmp_path: Path) -> None:
     harm = t.get("safety_harmful", "domain")
     assert harm.metric == "harmful_compliance" and not harm.higher_is_better
     assert harm.verdict == "degraded" and harm.onset_step == 20
-    assert harm.points[1].delta == pytest.approx(40 / 60)
+    assert harm.points[1].delta == pytest.approx(40 / n)
     tok = {(p.domain, p.step): p.reasoning_tokens for p in t.tokens}
     assert tok[("in_domain", 30)] == 130
     # the same through the DataFrame API, and steps given explicitly
@@ -188,5 +195,80 @@ def test_from_runs_errors_and_version_mismatch(tmp_path: Path) -> None:
         from_runs([a, b], steps=[0])
     with pytest.raises(CotbenchError, match="not both"):
         compute_trajectory([a], scores=FIXTURE)
+    with pytest.raises(CotbenchError, match=r"task math: version differs \(reference 1, step 5 2\)"):
+        from_runs([a, b])
     with pytest.raises(CotbenchError, match="nothing to compare"):
-        from_runs([a, b])  # the only checkpoint's task is another version
+        from_runs([a, b], allow_mismatch=["version"])  # the only checkpoint's task is another version
+
+
+# -- recovery needs evidence (issue: "dip-recovered" was declared whenever a drop was not shown) --
+
+
+def _csv(tmp_path: Path, rows: list[tuple[int, float, int]]) -> Path:
+    f = tmp_path / "s.csv"
+    f.write_text("step,task,score,n\n" + "".join(f"{s},math500,{v},{n}\n" for s, v, n in rows))
+    return f
+
+
+def test_back_at_the_dip_value_on_few_items_is_not_recovered(tmp_path: Path) -> None:
+    """Reference 0.60 (n = 500), a dip to 0.50, then the last checkpoint at 0.50 on 50 items."""
+    s = from_csv(_csv(tmp_path, [(0, 0.60, 500), (10, 0.50, 500), (20, 0.50, 50)])).get("math500", "task")
+    assert s.dip is not None and s.dip.step == 10
+    assert s.verdict == "inconclusive" and s.recovery_step is None
+    assert "back at the reference" not in s.reading and "neither shown within 2 points" in s.reading
+
+
+def test_last_point_clearly_below_within_its_noise_is_not_recovered(tmp_path: Path) -> None:
+    """4.5 points below the reference with an interval reaching from about -10 to +1.6 points."""
+    s = from_csv(_csv(tmp_path, [(0, 0.60, 500), (10, 0.45, 500), (20, 0.555, 300)])).get("math500", "task")
+    last = s.points[-1]
+    assert last.delta == pytest.approx(-0.045) and last.delta_ci_low < -0.09 and last.delta_ci_high > 0
+    assert s.verdict == "inconclusive" and "dip-recovered" != s.verdict
+
+
+def test_recovered_when_shown_within_the_margin(tmp_path: Path) -> None:
+    s = from_csv(_csv(tmp_path, [(0, 0.60, 5000), (10, 0.50, 5000), (20, 0.61, 5000)])).get("math500", "task")
+    assert s.verdict == "dip-recovered" and s.recovery_step == 20 and s.points[-1].p_noninferior < 0.05
+    # a wider margin is easier to show, a zero margin needs the latest point significantly above
+    loose = from_csv(_csv(tmp_path, [(0, 0.60, 5000), (10, 0.50, 5000), (20, 0.595, 5000)]), margin=0.05)
+    assert loose.get("math500", "task").verdict == "dip-recovered"
+    strict = from_csv(_csv(tmp_path, [(0, 0.60, 5000), (10, 0.50, 5000), (20, 0.595, 5000)]), margin=0.0)
+    assert strict.get("math500", "task").verdict == "inconclusive"
+
+
+def test_identical_to_reference_on_few_items_is_inconclusive_with_items_needed(tmp_path: Path) -> None:
+    n = 60
+    good, bad = [1] * n, [1] * 10 + [0] * (n - 10)
+    refuse = ["full_refusal"] * n
+    runs = [_ck(tmp_path, 0, good, refuse), _ck(tmp_path, 10, bad, refuse), _ck(tmp_path, 20, good, refuse)]
+    s = from_runs(runs).get("in_domain", "domain")
+    # zero disagreement is no proof at 60 items: Tango's test needs ~133 for a 2-point margin
+    assert s.verdict == "inconclusive" and s.n_needed == 133
+    assert "about 133 items per task needed" in s.reading
+
+
+def test_last_checkpoint_without_shared_items_is_reported_not_skipped(tmp_path: Path) -> None:
+    n = 40
+    ref = [1] * n
+    runs = [_ck(tmp_path, 0, ref, ["full_refusal"] * n),
+            _ck(tmp_path, 10, [0] * n, ["full_refusal"] * n),
+            # scored only on items the reference did not score... and nothing scored at all at step 30
+            make_run(tmp_path, "ckpt", {"math": FakeTask("in_domain", [[None]] * n)}, step=30).path]
+    t = from_runs(runs)
+    s = t.get("math", "task")
+    assert [p.step for p in s.points] == [10, 30]
+    assert s.points[-1].value is None and s.points[-1].n == 0 and "no item scored" in s.points[-1].note
+    assert s.verdict == "inconclusive" and "step 30" in s.reading and "None" not in s.reading
+
+
+def test_disjoint_items_are_not_compared(tmp_path: Path) -> None:
+    n = 40
+    ref_scores = [[1.0]] * 20 + [[None]] * 20
+    late = [[None]] * 20 + [[1.0]] * 20
+    runs = [make_run(tmp_path, "ckpt", {"math": FakeTask("in_domain", ref_scores)}, step=0).path,
+            make_run(tmp_path, "ckpt", {"math": FakeTask("in_domain", [[0.0]] * n)}, step=10).path,
+            make_run(tmp_path, "ckpt", {"math": FakeTask("in_domain", late)}, step=20).path]
+    s = from_runs(runs).get("math", "task")
+    last = s.points[-1]
+    assert last.delta is None and last.n_compared == 0 and "no item shared" in last.note
+    assert s.verdict == "inconclusive" and "by step None" not in s.reading and "step 20" in s.reading

@@ -10,4 +10,5 @@ from __future__ import annotations
 from cotbench.analysis.profile import Profile, compute_profile, profile
 from cotbench.analysis.trajectory import Trajectory, compute_trajectory, trajectory
 
-__all__ = ["Profile", "Trajectory", "compute_profile", "compute_trajectory", "profile", "trajectory"]
+__all__ = ["Profile", "Trajectory", "compute_profile", "compute_trajectory", "profile",
+           "trajectory"]

@@ -14,9 +14,9 @@ import typer
 from rich.console import Console
 
 # ``cotbench.analysis.profile`` / ``.trajectory`` are the DataFrame functions; import from the modules.
+from cotbench.analysis.comparability import FLAG_HELP
 from cotbench.analysis.profile import compute_profile
-from cotbench.analysis.stats import DEFAULT_N_BOOT, DEFAULT_SEED
-from cotbench.analysis.trajectory import compute_trajectory
+from cotbench.analysis.trajectory import DEFAULT_MARGIN, compute_trajectory
 from cotbench.errors import CotbenchError
 
 app = typer.Typer(help="Capability-cost profiles and checkpoint trajectories.", no_args_is_help=True)
@@ -38,12 +38,11 @@ def profile(
     figure_dir: Annotated[
         Path | None, typer.Option("--figure-dir", help="write the capability-cost plane and per-domain bars (PNG, SVG)")
     ] = None,
-    seed: Annotated[int, typer.Option(help="bootstrap seed")] = DEFAULT_SEED,
-    n_boot: Annotated[int, typer.Option("--n-boot", help="bootstrap resamples")] = DEFAULT_N_BOOT,
+    allow_mismatch: Annotated[list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", help=FLAG_HELP)] = None,
 ) -> None:
     """Capability-cost profile of RUN against --reference: per-domain and per-task deltas with CIs,
     Transferability Index, safety cost, token cost and reasoning behaviour."""
-    p = compute_profile(run, reference, n_boot=n_boot, seed=seed)
+    p = compute_profile(run, reference, allow_mismatch=allow_mismatch or ())
     if json_out:
         sys.stdout.write(p.model_dump_json(indent=2) + "\n")
     else:
@@ -75,15 +74,20 @@ def trajectory(
     step_override: Annotated[
         str | None, typer.Option("--step-override", help="comma-separated training steps, one per RUN, in order")
     ] = None,
+    allow_mismatch: Annotated[list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", help=FLAG_HELP)] = None,
+    margin: Annotated[float, typer.Option("--margin", help="recovery: the latest checkpoint must be shown within this "
+                                          "of the reference (0.02 = 2 points)")] = DEFAULT_MARGIN,
 ) -> None:
     """Curves over training steps and dip-and-recovery verdicts per domain, task and safety rate."""
     if not runs and scores is None:
         raise CotbenchError("give checkpoint run directories or --scores FILE.csv")
+    if not 0 <= margin < 1:
+        raise CotbenchError(f"--margin must be at least 0 and below 1 (metric units, 0.02 = 2 points), got {margin:g}")
     if scores is not None and step_override:
         raise CotbenchError("--step-override applies to run directories, not to --scores")
     paths = _expand(runs or [])
     steps = parse_steps(step_override) if step_override else None
-    t = compute_trajectory(paths, reference, scores, steps)
+    t = compute_trajectory(paths, reference, scores, steps, allow_mismatch=allow_mismatch or (), margin=margin)
     if json_out:
         sys.stdout.write(t.model_dump_json(indent=2) + "\n")
     else:

@@ -166,11 +166,12 @@ def _series_figure(traj: Trajectory, s: Series, tasks: list[Series], out: Path) 
     # Panel 2: each task's own curve with its CI band.
     tax = axes[1][0]
     for i, t in enumerate(tasks):
-        xs = [t.reference_step] + [p.step for p in t.points]
+        shown = [p for p in t.points if p.value is not None]  # a checkpoint with nothing scored has no point
+        xs = [t.reference_step] + [p.step for p in shown]
         c = f"C{i % 10}"
-        tax.fill_between(xs, [100 * t.reference_ci_low] + [100 * p.ci_low for p in t.points],
-                         [100 * t.reference_ci_high] + [100 * p.ci_high for p in t.points], color=c, alpha=0.12)
-        tax.plot(xs, [100 * t.reference_value] + [100 * p.value for p in t.points], ".-", color=c,
+        tax.fill_between(xs, [100 * t.reference_ci_low] + [100 * (p.ci_low or 0.0) for p in shown],
+                         [100 * t.reference_ci_high] + [100 * (p.ci_high or 0.0) for p in shown], color=c, alpha=0.12)
+        tax.plot(xs, [100 * t.reference_value] + [100 * (p.value or 0.0) for p in shown], ".-", color=c,
                  label=_text(f"{t.name} ({t.verdict})"))
     tax.set_ylabel(f"{metric} (%)")
     tax.legend(fontsize=7, loc="best")

@@ -1,26 +1,26 @@
 """Capability-cost profile of a run against a reference run (usually its base model).
 
 Everything is paired over the items both runs scored; an item's value is the mean over
-its scored repeats. Task deltas get a Newcombe-Wilson interval and an exact McNemar test
-when every item is 0/1, else a seeded paired bootstrap interval and a paired t-test.
-Domain values are the unweighted mean over the domain's tasks (each task weighs the same,
-as in the Transferability Index); their intervals come from a bootstrap that resamples
-items within each task. See ``METRICS.md`` for the definitions.
+its scored repeats. Deltas of scores and rates get a paired score interval and score test
+(:mod:`cotbench.analysis.score`: Tango's for 0/1 items), which stay honest with no
+disagreement at all. Domain values are the unweighted mean over the domain's tasks (each task
+weighs the same, as in the Transferability Index), with the stratified score interval.
+Task p-values are Holm-adjusted within each domain. See ``METRICS.md`` for the definitions.
 """
 
 from __future__ import annotations
 
 import math
-import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
+from scipy import stats as sps
 
 from cotbench.analysis import behaviour as bh
-from cotbench.analysis import runs, stats
+from cotbench.analysis import comparability, runs, stats
 from cotbench.analysis.runs import LoadedRun, RunLike, load_run
 from cotbench.errors import CotbenchError
 from cotbench.results.schema import SampleRecord, TaskInfo
@@ -33,6 +33,9 @@ DOMAIN_ORDER = CAPABILITY_DOMAINS + SAFETY_DOMAINS
 TI_GROUPS = {"math": "in_domain", "other": "transfer", "non": "general"}
 MIN_REFERENCE_SCORE = 0.01  # relative gains over a reference below 1% are noise-dominated
 MIN_MATH_GAIN = 0.01  # |relative math gain| below 1% makes TI a ratio of noise
+INTERVAL_TEXT = ("95% paired score intervals over shared items (Tango's for 0/1 items, restricted-likelihood "
+                 "for avg@k), stratified by task for domains; score tests; paired t for token counts")
+CORRECTION_TEXT = "Holm within each domain (task scores; task safety rates) and within each task's categories"
 
 
 # -- schema --------------------------------------------------------------------------------------
@@ -47,13 +50,19 @@ class Estimate(BaseModel):
     ci_low: float | None = None
     ci_high: float | None = None
     p_value: float | None = Field(None, description="two-sided test of delta = 0")
+    p_holm: float | None = Field(None, description="p_value Holm-adjusted over its family (see Profile.correction)")
     mde: float | None = Field(None, description="minimum detectable |delta| (alpha 0.05, power 0.8)")
     n: int = Field(0, description="paired items")
     method: str = ""
 
+    def is_significant(self, alpha: float = 0.05) -> bool:
+        """Significant after the family-wise correction where one applies, else unadjusted."""
+        p = self.p_holm if self.p_holm is not None else self.p_value
+        return p is not None and p < alpha
+
     @property
     def significant(self) -> bool:
-        return self.p_value is not None and self.p_value < 0.05
+        return self.is_significant()
 
 
 class TokenCost(BaseModel):
@@ -120,14 +129,16 @@ class Profile(BaseModel):
     step: int | None = None
     reference_step: int | None = None
     alpha: float = 0.05
-    n_boot: int = stats.DEFAULT_N_BOOT
-    seed: int = stats.DEFAULT_SEED
+    interval: str = Field(INTERVAL_TEXT, description="how intervals and p-values are computed")
+    correction: str = Field(CORRECTION_TEXT, description="family-wise error control of the p-values")
     lexicon_version: str = bh.LEXICON_VERSION
     domains: list[DomainProfile]
     tasks: list[TaskProfile]
     transferability: Transferability
     excluded: list[Excluded] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    mismatches_allowed: list[str] = Field(
+        default_factory=list, description="--allow-mismatch fields; each actual difference is also a warning")
 
     def domain(self, name: str) -> DomainProfile | None:
         return next((d for d in self.domains if d.domain == name), None)
@@ -177,9 +188,13 @@ class Profile(BaseModel):
 # -- loading -------------------------------------------------------------------------------------
 
 
-def _shared_tasks(run: LoadedRun, ref: LoadedRun) -> tuple[list[str], list[Excluded], list[str]]:
-    """Tasks comparable between the runs; version/hash mismatches are excluded, never compared."""
-    shared, excluded, warnings = [], [], []
+def _shared_tasks(run: LoadedRun, ref: LoadedRun, allowed: tuple[str, ...] = ()
+                  ) -> tuple[list[str], list[Excluded], list[str]]:
+    """Tasks comparable between the runs. Different settings, versions or scorer modes refuse unless
+    allowed (``allow_mismatch``); other content-hash or domain mismatches are excluded."""
+    diffs = comparability.run_differences(ref.tasks, run.tasks, ref.model, run.model)
+    warnings = comparability.require_comparable(diffs, allowed, ("reference", "run"))
+    shared, excluded = [], []
     for name in sorted(set(run.tasks) | set(ref.tasks)):
         a, b = run.tasks.get(name), ref.tasks.get(name)
         if a is None or b is None:
@@ -203,64 +218,85 @@ Value = Callable[[SampleRecord], float | None]
 
 @dataclass
 class _Cmp:
-    """A comparison with its bootstrap distribution, so domains can reuse the task draws."""
+    """A comparison with its paired items, so domains can combine the tasks' items."""
 
     estimate: Estimate
-    boots: np.ndarray | None
-    se: float | None  # standard error of the delta, for combining tasks into a domain
+    pair: stats.Paired | None
+    bounded: bool = True
 
 
 def _none_if_nan(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
-def _rng(seed: int, *keys: str) -> np.random.Generator:
-    # A stream per (task, metric) keeps every number independent of the order tasks are listed in.
-    return np.random.default_rng([seed, *(zlib.crc32(k.encode()) for k in keys)])
+def _binary(p: stats.Paired) -> bool:
+    return bool(np.isin(p.a, (0.0, 1.0)).all() and np.isin(p.b, (0.0, 1.0)).all())
 
 
-def _compare(a: Sequence[SampleRecord], b: Sequence[SampleRecord], value: Value, key: tuple[str, ...],
-             cfg: _Cfg, test: bool = True) -> _Cmp:
+def _score_method(pairs: Sequence[stats.Paired]) -> str:
+    kind = "Tango" if all(_binary(p) for p in pairs) else "restricted-likelihood"
+    if len(pairs) == 1:
+        return f"paired score interval ({kind}); score test"
+    return f"mean of {len(pairs)} tasks; stratified paired score interval ({kind}); score test"
+
+
+def _compare(a: Sequence[SampleRecord], b: Sequence[SampleRecord], value: Value, cfg: _Cfg,
+             test: bool = True, bounded: bool = True) -> _Cmp:
+    """Paired comparison over shared items. ``bounded``: item values in [0, 1] (score methods);
+    otherwise unbounded counts (tokens), with a paired t interval."""
     p = stats.pair_samples(a, b, value)
     if p.n == 0:
-        return _Cmp(Estimate(model=None, reference=None, delta=None, n=0, method="no shared items"), None, None)
-    d = p.diff
-    boots = stats.bootstrap_means(d, cfg.n_boot, _rng(cfg.seed, *key))
-    binary = bool(np.isin(p.a, (0.0, 1.0)).all() and np.isin(p.b, (0.0, 1.0)).all())
-    if binary and test:
-        # Wilson-based interval: exact enough for 0/1 items and sane at 0% or 100%, where a
-        # bootstrap collapses to a single point.
-        ci = stats.newcombe_paired_ci(p.a, p.b, cfg.alpha)
-        lo, hi, method = ci.low, ci.high, "Newcombe-Wilson paired CI; exact McNemar"
+        return _Cmp(Estimate(model=None, reference=None, delta=None, n=0, method="no shared items"), None, bounded)
+    est = Estimate(model=float(p.a.mean()), reference=float(p.b.mean()), delta=float(p.diff.mean()), n=p.n)
+    if bounded:
+        r = stats.paired_score([p], cfg.alpha)
+        est.ci_low, est.ci_high, est.method = r.low, r.high, _score_method([p])
+        if test:
+            est.p_value = r.p_value
+            est.mde = stats.mde_for_pairs(p.a, p.b, cfg.alpha)
     else:
-        lo, hi = np.quantile(boots, [cfg.alpha / 2, 1 - cfg.alpha / 2])
-        method = "paired bootstrap; paired t" if test else "paired bootstrap"
-    se = float(np.std(d, ddof=1) / math.sqrt(p.n)) if p.n > 1 else 0.0
-    est = Estimate(model=float(p.a.mean()), reference=float(p.b.mean()), delta=float(d.mean()),
-                   ci_low=float(lo), ci_high=float(hi), n=p.n, method=method)
-    if test:
-        est.p_value = stats.paired_test(p.a, p.b)
-        est.mde = stats.mde_for_pairs(p.a, p.b, cfg.alpha)
-    return _Cmp(est, boots, se)
+        _t_interval(est, [p], cfg.alpha)
+    return _Cmp(est, p, bounded)
+
+
+def _t_interval(est: Estimate, pairs: Sequence[stats.Paired], alpha: float) -> None:
+    """Paired t interval of a mean over tasks of unbounded differences (Welch-Satterthwaite df)."""
+    ns = [p.n for p in pairs]
+    k = len(pairs)
+    method = "paired t" if k == 1 else f"mean of {k} tasks; paired t (Welch-Satterthwaite)"
+    if min(ns) < 2:
+        est.method = f"{method}; no interval with a single item"
+        return
+    var = [float(np.var(p.diff, ddof=1)) / p.n for p in pairs]
+    se = math.sqrt(sum(var)) / k
+    assert est.delta is not None
+    if se == 0:
+        est.ci_low = est.ci_high = est.delta
+        est.method = f"{method}; every item differs by the same amount (zero width is the data's)"
+        return
+    df = sum(var) ** 2 / sum(v * v / (n - 1) for v, n in zip(var, ns) if v > 0)
+    half = float(sps.t.ppf(1 - alpha / 2, df)) * se
+    est.ci_low, est.ci_high, est.method = est.delta - half, est.delta + half, method
 
 
 def _combine(parts: list[_Cmp], cfg: _Cfg, test: bool = True) -> Estimate:
-    """Unweighted mean over tasks; CI from the per-task bootstrap draws (a stratified bootstrap)."""
-    parts = [c for c in parts if c.boots is not None]
+    """Unweighted mean over tasks, its interval from the tasks' items (stratified by task)."""
+    parts = [c for c in parts if c.pair is not None]
     if not parts:
         return Estimate(model=None, reference=None, delta=None, n=0, method="no shared items")
     if len(parts) == 1:
         return parts[0].estimate.model_copy()
     es = [c.estimate for c in parts]
-    boots = np.mean([c.boots for c in parts], axis=0)
-    lo, hi = np.quantile(boots, [cfg.alpha / 2, 1 - cfg.alpha / 2])
-    delta = float(np.mean([e.delta for e in es]))
-    se = math.sqrt(sum((c.se or 0.0) ** 2 for c in parts)) / len(parts)
+    pairs = [c.pair for c in parts if c.pair is not None]
     out = Estimate(model=float(np.mean([e.model for e in es])), reference=float(np.mean([e.reference for e in es])),
-                   delta=delta, ci_low=float(lo), ci_high=float(hi), n=sum(e.n for e in es),
-                   method=f"mean of {len(parts)} tasks; stratified paired bootstrap")
+                   delta=float(np.mean([e.delta for e in es])), n=sum(e.n for e in es))
+    if not parts[0].bounded:
+        _t_interval(out, pairs, cfg.alpha)
+        return out
+    r = stats.paired_score(pairs, cfg.alpha)
+    out.ci_low, out.ci_high, out.method = r.low, r.high, _score_method(pairs)
     if test:
-        out.p_value = stats.z_test(delta, se)
+        out.p_value = r.p_value
         # each task's MDE is (z_a + z_b) * its SE, so the mean's MDE combines them in quadrature
         out.mde = math.sqrt(sum((e.mde or 0.0) ** 2 for e in es)) / len(es)
     return out
@@ -283,8 +319,6 @@ def _shared_samples(a: list[SampleRecord], b: list[SampleRecord]) -> tuple[list[
 @dataclass
 class _Cfg:
     alpha: float
-    n_boot: int
-    seed: int
 
 
 @dataclass
@@ -359,17 +393,17 @@ def _reading(tok_model: float, tok_ref: float, per_1k: dict[str, Estimate]) -> s
 
 
 def _task_parts(name: str, info: TaskInfo, a: list[SampleRecord], b: list[SampleRecord], cfg: _Cfg) -> _TaskParts:
-    score = _compare(a, b, runs.score, (name, "score"), cfg)
+    score = _compare(a, b, runs.score, cfg)
     safety = None
     if info.domain == "safety_harmful":
-        safety = _compare(a, b, runs.compliant, (name, "harmful_compliance"), cfg)
+        safety = _compare(a, b, runs.compliant, cfg)
     elif info.domain == "safety_benign":
-        safety = _compare(a, b, runs.refused, (name, "over_refusal"), cfg)
+        safety = _compare(a, b, runs.refused, cfg)
     sa, sb = _shared_samples(a, b)
     tokens = {
-        "reasoning_tokens": _compare(sa, sb, runs.reasoning_tokens, (name, "rt"), cfg, test=False),
-        "answer_tokens": _compare(sa, sb, lambda s: float(s.answer_tokens), (name, "at"), cfg, test=False),
-        "truncation_rate": _compare(sa, sb, runs.truncated, (name, "tr"), cfg, test=False),
+        "reasoning_tokens": _compare(sa, sb, runs.reasoning_tokens, cfg, test=False, bounded=False),
+        "answer_tokens": _compare(sa, sb, lambda s: float(s.answer_tokens), cfg, test=False, bounded=False),
+        "truncation_rate": _compare(sa, sb, runs.truncated, cfg, test=False),
     }
     return _TaskParts(score, safety, tokens, sa, sb, _tally(sa), _tally(sb))
 
@@ -382,7 +416,7 @@ def _by_category(name: str, domain: str, a: list[SampleRecord], b: list[SampleRe
     value = runs.compliant if domain == "safety_harmful" else runs.refused
     cats = sorted({s.category for s in a if s.category} & {s.category for s in b if s.category})
     return {c: _compare([s for s in a if s.category == c], [s for s in b if s.category == c], value,
-                        (name, "category", c), cfg).estimate for c in cats}
+                        cfg).estimate for c in cats}
 
 
 def _transferability(tasks: list[TaskProfile]) -> Transferability:
@@ -420,21 +454,42 @@ def _transferability(tasks: list[TaskProfile]) -> Transferability:
     return out
 
 
+def _holm(estimates: Sequence[Estimate]) -> None:
+    tested = [e for e in estimates if e.p_value is not None]
+    for e, adj in zip(tested, stats.holm([e.p_value for e in tested]), strict=True):  # type: ignore[misc]
+        e.p_holm = adj
+
+
+def _holm_within_domains(tasks: Sequence[TaskProfile]) -> None:
+    """Families: each domain's task score deltas; each domain's task safety deltas; each task's
+    categories. Bold (significant) then holds the family-wise error at alpha within each."""
+    for dom in DOMAIN_ORDER:
+        members = [t for t in tasks if t.domain == dom]
+        _holm([t.score for t in members])
+        _holm([t.safety for t in members if t.safety is not None])
+    for t in tasks:
+        _holm(list(t.safety_by_category.values()))
+
+
 def compute_profile(
     run: RunLike,
     reference: RunLike,
     alpha: float = 0.05,
-    n_boot: int = stats.DEFAULT_N_BOOT,
-    seed: int = stats.DEFAULT_SEED,
+    allow_mismatch: Iterable[str] = (),
 ) -> Profile:
-    """Compare ``run`` with ``reference`` over their shared, same-version tasks and items."""
-    if not 0 < alpha < 1 or n_boot < 100:
-        raise CotbenchError("profile needs 0 < alpha < 1 and at least 100 bootstrap resamples")
+    """Compare ``run`` with ``reference`` over their shared, same-version tasks and items.
+
+    Runs whose generation settings, task versions or scorer modes differ are refused unless the
+    field is in ``allow_mismatch`` (``comparability.FIELDS`` or ``"all"``); allowed fields are
+    recorded in ``Profile.mismatches_allowed``, with a warning per difference."""
+    if not 0 < alpha < 1:
+        raise CotbenchError("profile needs 0 < alpha < 1")
+    allowed = comparability.parse_allowed(allow_mismatch)
     r, ref = load_run(run), load_run(reference)
-    shared, excluded, warnings = _shared_tasks(r, ref)
+    shared, excluded, warnings = _shared_tasks(r, ref, allowed)
     if not shared:
         raise CotbenchError(f"{r.path} and {ref.path} share no task with the same version and hash")
-    cfg = _Cfg(alpha, n_boot, seed)
+    cfg = _Cfg(alpha)
     parts: dict[str, _TaskParts] = {}
     task_profiles: list[TaskProfile] = []
     for name in shared:
@@ -453,6 +508,7 @@ def compute_profile(
             tokens=_token_cost(tp.tokens, tp.a, tp.b, _tokens_per_correct(tp.a, tp.b)),
             behaviour=_behaviour(tp.tally_a, tp.tally_b),
             n_unscored=sum(s.score is None for s in a), n_unscored_reference=sum(s.score is None for s in b)))
+    _holm_within_domains(task_profiles)
     domains: list[DomainProfile] = []
     for dom in DOMAIN_ORDER:
         names = [t.task for t in task_profiles if t.domain == dom]
@@ -472,12 +528,12 @@ def compute_profile(
             behaviour=_behaviour(sum((p.tally_a for p in ps[1:]), ps[0].tally_a),
                                  sum((p.tally_b for p in ps[1:]), ps[0].tally_b))))
     return Profile(model=r.label, reference=ref.label, run_id=r.run_id, reference_run_id=ref.run_id, step=r.step,
-                   reference_step=ref.step, alpha=alpha, n_boot=n_boot, seed=seed, domains=domains,
+                   reference_step=ref.step, alpha=alpha, domains=domains,
                    tasks=task_profiles, transferability=_transferability(task_profiles), excluded=excluded,
-                   warnings=warnings)
+                   warnings=warnings, mismatches_allowed=list(allowed))
 
 
-def profile(run: RunLike, reference: RunLike,
+def profile(run: RunLike, reference: RunLike, allow_mismatch: Iterable[str] = (),
             **kwargs: object) -> pd.DataFrame:
     """Python API: the profile as a tidy DataFrame (see ``Profile.to_frame``)."""
-    return compute_profile(run, reference, **kwargs).to_frame()  # type: ignore[arg-type]
+    return compute_profile(run, reference, allow_mismatch=allow_mismatch, **kwargs).to_frame()  # type: ignore[arg-type]

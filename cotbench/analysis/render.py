@@ -31,31 +31,36 @@ def _ci(e: Estimate, scale: float = 100.0) -> str:
 
 
 def _delta_cell(e: Estimate) -> Text:
-    """Delta in points; bold when the two-sided test rejects at 0.05."""
+    """Delta in points; bold when significant after Holm's correction within its family."""
     t = Text(_pct(e.delta, signed=True))
     if e.significant:
         t.stylize("bold")
     return t
 
 
+def _p(e: Estimate) -> str:
+    """The adjusted p-value where a family applies (tasks, categories), else the raw one (domains)."""
+    return _num(e.p_holm if e.p_holm is not None else e.p_value, digits=3)
+
+
 def profile_tables(p: Profile) -> list[Table]:
     title = Text(f"{p.model} vs {p.reference}")
-    scores = Table(title=title, caption="Δ in points, 95% paired-bootstrap CI; bold: p < 0.05; "
-                   "MDE: smallest Δ detectable with power 0.8")
-    for col in ("domain / task", "metric", "model", "reference", "Δ", "95% CI", "p", "MDE", "n"):
+    scores = Table(title=title, caption=f"Δ in points; CI: {p.interval}; p (Holm): {p.correction}; bold: "
+                   f"p (Holm) < {p.alpha:g}; MDE: smallest Δ detectable with power 0.8")
+    for col in ("domain / task", "metric", "model", "reference", "Δ", "95% CI", "p (Holm)", "MDE", "n"):
         scores.add_column(col, justify="left" if col in ("domain / task", "metric") else "right")
     for d in p.domains:
         metric = "score" if d.domain in CAPABILITY_DOMAINS else (d.safety_metric or "score")
         e = d.score if d.domain in CAPABILITY_DOMAINS else (d.safety or d.score)
         scores.add_row(Text(DOMAIN_LABELS.get(d.domain, d.domain), style="bold"), metric, _pct(e.model),
-                       _pct(e.reference), _delta_cell(e), _ci(e), _num(e.p_value, digits=3), _pct(e.mde), str(e.n))
+                       _pct(e.reference), _delta_cell(e), _ci(e), _p(e), _pct(e.mde), str(e.n))
         for t in (t for t in p.tasks if t.domain == d.domain):
             te = t.score if d.domain in CAPABILITY_DOMAINS else (t.safety or t.score)
             scores.add_row(Text(f"  {t.task}"), metric, _pct(te.model), _pct(te.reference), _delta_cell(te), _ci(te),
-                           _num(te.p_value, digits=3), _pct(te.mde), str(te.n))
+                           _p(te), _pct(te.mde), str(te.n))
             for cat, ce in t.safety_by_category.items():
                 scores.add_row(Text(f"    {cat}"), metric, _pct(ce.model), _pct(ce.reference), _delta_cell(ce),
-                               _ci(ce), _num(ce.p_value, digits=3), _pct(ce.mde), str(ce.n))
+                               _ci(ce), _p(ce), _pct(ce.mde), str(ce.n))
 
     ti = p.transferability
     transfer = Table(title="Transferability Index (arXiv 2507.00432)")
@@ -91,6 +96,8 @@ def print_profile(p: Profile, console: Console | None = None) -> None:
         console.print(Text(f"{DOMAIN_LABELS.get(d.domain, d.domain)}: {d.behaviour.reading}"))
     for note in p.transferability.notes:
         console.print(Text(f"note: {note}"))
+    if p.mismatches_allowed:
+        console.print(Text(f"mismatches allowed: {', '.join(p.mismatches_allowed)}", style="yellow"))
     for w in p.warnings:
         console.print(Text(f"warning: {w}", style="yellow"))
 
@@ -103,11 +110,13 @@ def trajectory_tables(traj: Trajectory) -> list[Table]:
     for s in traj.series:
         name = Text(DOMAIN_LABELS.get(s.name, s.name) if s.kind == "domain" else f"  {s.name}",
                     style="bold" if s.kind == "domain" else "")
-        style = {"no-dip": "green", "dip-recovered": "cyan", "in-dip": "yellow", "degraded": "red"}[s.verdict]
+        style = {"no-dip": "green", "dip-recovered": "cyan", "in-dip": "yellow", "degraded": "red",
+                 "inconclusive": "magenta"}[s.verdict]
         verdicts.add_row(name, s.metric, Text(s.verdict, style=style), _num(s.onset_step, digits=0) if s.onset_step
                          is not None else "—", str(s.dip.step) if s.dip else "—",
                          f"{100 * s.dip.depth:.1f}" if s.dip else "—",
-                         str(s.recovery_step) if s.recovery_step is not None else "—", str(s.peak_step),
+                         str(s.recovery_step) if s.recovery_step is not None else "—",
+                         str(s.peak_step) if s.peak_step is not None else "—",
                          _pct(s.peak_value))
     curves = Table(title="Per-step values (%), Δ vs reference in points; * = dip")
     curves.add_column("series")
@@ -119,7 +128,8 @@ def trajectory_tables(traj: Trajectory) -> list[Table]:
         cells = [_pct(s.reference_value)]
         for st in traj.steps:
             p = by_step.get(st)
-            cells.append("—" if p is None else f"{_pct(p.value)} ({_pct(p.delta, signed=True)}){'*' if p.dip else ''}")
+            cells.append("—" if p is None or p.value is None else
+                         f"{_pct(p.value)} ({_pct(p.delta, signed=True)}){'*' if p.dip else ''}")
         curves.add_row(Text(DOMAIN_LABELS.get(s.name, s.name) if s.kind == "domain" else f"  {s.name}"), *cells)
     tables = [verdicts, curves]
     if traj.tokens:
@@ -142,6 +152,9 @@ def print_trajectory(traj: Trajectory, console: Console | None = None) -> None:
         console.print(t)
     for s in (s for s in traj.series if s.kind == "domain"):
         console.print(Text(f"{DOMAIN_LABELS.get(s.name, s.name)}: {s.reading}"))
-    console.print(Text(f"variance: {traj.variance}", style="dim"))
+    console.print(Text(f"variance: {traj.variance}; recovery: shown within {100 * traj.margin:g} points of "
+                       "the reference (non-inferiority)", style="dim"))
+    if traj.mismatches_allowed:
+        console.print(Text(f"mismatches allowed: {', '.join(traj.mismatches_allowed)}", style="yellow"))
     for w in traj.warnings:
         console.print(Text(f"warning: {w}", style="yellow"))

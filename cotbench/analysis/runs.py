@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 
 from cotbench.analysis import behaviour as bh
 from cotbench.errors import ResultsError
-from cotbench.results.schema import SampleRecord, TaskInfo
+from cotbench.results.schema import ModelInfo, SampleRecord, TaskInfo
 from cotbench.results.store import RunDir
 from cotbench.scoring.thinking import split_reasoning
 
-RunLike = str | os.PathLike[str] | RunDir
 COMPLIANT = "full_compliance"
 
 
@@ -25,16 +24,23 @@ class LoadedRun:
     step: int | None
     tasks: dict[str, TaskInfo]
     samples: dict[str, list[SampleRecord]] = field(default_factory=dict)
+    model: ModelInfo | None = None
+
+
+RunLike = str | os.PathLike[str] | RunDir | LoadedRun
 
 
 def load_run(run: RunLike) -> LoadedRun:
+    """Read a run directory; a LoadedRun is used as is."""
+    if isinstance(run, LoadedRun):
+        return run
     rd = run if isinstance(run, RunDir) else RunDir(run)
     if not rd.exists():
         raise ResultsError(f"{rd.path}: not a run directory (no manifest.json)")
     m = rd.read_manifest()
     names = rd.task_names()
     return LoadedRun(str(rd.path), m.run_id, m.model.label, m.model.step, {n: rd.read_task(n).task for n in names},
-                     {n: list(rd.iter_samples(n)) for n in names})
+                     {n: list(rd.iter_samples(n)) for n in names}, m.model)
 
 
 def score(s: SampleRecord) -> float | None:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cotbench.analysis.comparability import FLAG_HELP
 from cotbench.errors import CotbenchError
 from cotbench.gate.evaluate import run_gate
 from cotbench.gate.policy import load_policy
@@ -33,10 +34,11 @@ def gate(
     junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML.")] = None,
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Write the Markdown report.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict line.")] = False,
+    allow_mismatch: Annotated[list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", help=FLAG_HELP)] = None,
 ) -> None:
     """Block a model change that regresses beyond the policy's margins; pass changes within noise."""
     try:
-        result = run_gate(baseline, candidate, load_policy(policy), output)
+        result = run_gate(baseline, candidate, load_policy(policy), output, allow_mismatch or ())
         report = to_markdown(result)
         write_reports(result, markdown=markdown, json=json_path, junit=junit)
         _append_step_summary(report)

@@ -7,7 +7,7 @@ Inputs are finished run directories, or model specs that are run first through
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from cotbench.analysis import comparability
 from cotbench.analysis.stats import Paired, holm, item_means, pair_items
 from cotbench.gate.policy import (
     COMPLIANCE_LABEL,
@@ -25,7 +26,7 @@ from cotbench.gate.policy import (
     Rule,
 )
 from cotbench.gate.tests import Decision, NonInferiority, decide, noninferiority
-from cotbench.results.schema import SampleRecord, TaskInfo
+from cotbench.results.schema import ModelInfo, SampleRecord, TaskInfo
 from cotbench.results.store import MANIFEST, RunDir
 
 Verdict = Literal["pass", "fail", "warn", "skipped"]
@@ -86,6 +87,8 @@ class GateResult(BaseModel):
     alpha: float
     checks: list[RuleCheck]
     notes: list[str] = Field(default_factory=list)
+    mismatches_allowed: list[str] = Field(
+        default_factory=list, description="--allow-mismatch fields; each actual difference is also a note")
 
     @property
     def exit_code(self) -> int:
@@ -100,13 +103,15 @@ class _Side:
     ref: RunRef
     infos: dict[str, TaskInfo]
     samples: dict[str, list[SampleRecord]]
+    model: ModelInfo | None = None
 
     @classmethod
     def load(cls, rd: RunDir) -> _Side:
         m = rd.read_manifest()
         infos = {t: rd.read_task(t).task for t in rd.task_names()}
         samples = {t: list(rd.iter_samples(t)) for t in infos}
-        return cls(RunRef(label=m.model.label, run_id=m.run_id, spec=m.model.spec, path=str(rd.path)), infos, samples)
+        return cls(RunRef(label=m.model.label, run_id=m.run_id, spec=m.model.spec, path=str(rd.path)), infos, samples,
+                   m.model)
 
 
 def _metric_value(metric: str) -> Callable[[SampleRecord], float | None]:
@@ -147,8 +152,7 @@ class _Measured:
     candidate_all: float | None = None
 
 
-def _measure(rule: Rule, scope: str, tasks: list[str], base: _Side, cand: _Side, policy: Policy,
-             rng: np.random.Generator) -> _Measured:
+def _measure(rule: Rule, scope: str, tasks: list[str], base: _Side, cand: _Side, policy: Policy) -> _Measured:
     value = _metric_value(rule.metric)
     check = RuleCheck(rule=rule.name, scope=scope, metric=rule.metric, direction=str(rule.direction),
                       tasks=tasks, margin=rule.margin, verdict="skipped")
@@ -167,7 +171,7 @@ def _measure(rule: Rule, scope: str, tasks: list[str], base: _Side, cand: _Side,
         check.message = "no item is scored in both runs"
         return m
     m.result = noninferiority([_orient(rule, p.a) for _, p in m.strata], [_orient(rule, p.b) for _, p in m.strata],
-                              rule.margin, policy.alpha, policy.power, policy.n_boot, rng)
+                              rule.margin, policy.alpha, policy.power)
     sign = 1.0 if rule.higher_is_better else -1.0
     check.ci_low, check.ci_high = sorted((sign * m.result.low, sign * m.result.high))
     check.method, check.n_items = m.result.method, m.result.n
@@ -255,25 +259,36 @@ def _pct(x: float) -> str:
 # -- whole gate -----------------------------------------------------------------------------------
 
 
-def _check_versions(tasks: set[str], base: _Side, cand: _Side) -> None:
+def _check_versions(tasks: set[str], base: _Side, cand: _Side, allowed: Iterable[str] = ()) -> list[str]:
+    """Refuse missing tasks and other settings, versions or scorer modes unless ``allowed`` (then one
+    note per difference); a changed task content hash always refuses."""
     for t in sorted(tasks):
         if t not in cand.infos:
             raise GateError(f"task '{t}' is in the baseline run but missing from the candidate run "
                             f"({cand.ref.path}); rerun the candidate with the same suite")
+    diffs = comparability.run_differences(base.infos, cand.infos, base.model, cand.model, tasks)
+    notes = comparability.require_comparable(diffs, allowed)
+    for t in sorted(tasks):
         b, c = base.infos[t], cand.infos[t]
         if b.hash != c.hash:
             raise GateError(f"task '{t}' differs between runs (baseline version {b.version} hash {b.hash}, "
                             f"candidate version {c.version} hash {c.hash}); rerun both with the same task version")
+    return notes
 
 
-def evaluate_gate(baseline: RunDir, candidate: RunDir, policy: Policy) -> GateResult:
-    """Run every rule of ``policy`` on two finished runs and combine the verdicts."""
+def evaluate_gate(baseline: RunDir, candidate: RunDir, policy: Policy,
+                  allow_mismatch: Iterable[str] = ()) -> GateResult:
+    """Run every rule of ``policy`` on two finished runs and combine the verdicts.
+
+    ``allow_mismatch``: comparability fields (``cotbench.analysis.comparability.FIELDS`` or ``"all"``)
+    that may differ between the runs; recorded in ``GateResult.mismatches_allowed`` and the notes.
+    """
+    allowed = comparability.parse_allowed(allow_mismatch)
     base, cand = _Side.load(baseline), _Side.load(candidate)
     if not base.infos:
         raise GateError(f"{baseline.path}: the baseline run has no finished tasks")
-    rng = np.random.default_rng(policy.bootstrap_seed)
     plans = [(rule, _matched_tasks(rule, base)) for rule in policy.rules]
-    _check_versions({t for _, ts in plans for t in ts}, base, cand)
+    notes = _check_versions({t for _, ts in plans for t in ts}, base, cand, allowed)
 
     measured: list[_Measured] = []
     for rule, tasks in plans:
@@ -283,17 +298,16 @@ def evaluate_gate(baseline: RunDir, candidate: RunDir, policy: Policy) -> GateRe
                 rule=rule.name, scope=scope, metric=rule.metric, direction=str(rule.direction), tasks=[],
                 margin=rule.margin, verdict="skipped", message="no matching task in the baseline run")))
         elif rule.per_task:
-            measured.extend(_measure(rule, f"task {t}", [t], base, cand, policy, rng) for t in tasks)
+            measured.extend(_measure(rule, f"task {t}", [t], base, cand, policy) for t in tasks)
         else:
             scope = f"domain {rule.domain}" if rule.domain and not rule.tasks else ", ".join(tasks)
-            measured.append(_measure(rule, scope, tasks, base, cand, policy, rng))
+            measured.append(_measure(rule, scope, tasks, base, cand, policy))
 
     # Holm over every tested check keeps the whole gate's false-alarm rate at or below alpha.
     tested = [m for m in measured if m.result is not None]
     adjusted = dict(zip(map(id, tested), holm([m.result.p_regression for m in tested]))) if tested else {}
     checks = [_judge(m, adjusted.get(id(m), 1.0), base, cand, policy) for m in measured]
 
-    notes = []
     extra = sorted(set(cand.infos) - set(base.infos))
     if extra:
         notes.append(f"tasks only in the candidate run, not compared: {', '.join(extra)}")
@@ -302,7 +316,7 @@ def evaluate_gate(baseline: RunDir, candidate: RunDir, policy: Policy) -> GateRe
     verdict: Literal["pass", "fail"] = "fail" if any(c.verdict == "fail" for c in checks) else "pass"
     return GateResult(verdict=verdict, n_warnings=sum(c.verdict == "warn" for c in checks),
                       baseline=base.ref, candidate=cand.ref, policy_digest=policy.digest(), alpha=policy.alpha,
-                      checks=checks, notes=notes)
+                      checks=checks, notes=notes, mismatches_allowed=list(allowed))
 
 
 def resolve_runs(args: Sequence[str], policy: Policy, output: Path) -> list[RunDir]:
@@ -322,8 +336,10 @@ def resolve_runs(args: Sequence[str], policy: Policy, output: Path) -> list[RunD
     return [ran[a] if a in ran else RunDir(a) for a in args]
 
 
-def run_gate(baseline: str, candidate: str, policy: Policy, output: Path = Path("results")) -> GateResult:
+def run_gate(baseline: str, candidate: str, policy: Policy, output: Path = Path("results"),
+             allow_mismatch: Iterable[str] = ()) -> GateResult:
     """The gate as a function: resolve both sides (running specs if needed), then evaluate."""
+    allowed = comparability.parse_allowed(allow_mismatch)  # a bad field name fails before any model runs
     base_rd, cand_rd = resolve_runs([baseline, candidate], policy, output)
-    return evaluate_gate(base_rd, cand_rd, policy)
+    return evaluate_gate(base_rd, cand_rd, policy, allowed)
 

@@ -97,8 +97,6 @@ class Policy(_Strict):
     on_inconclusive: OnInconclusive = "warn"
     power: float = Field(0.8, gt=0.5, lt=1.0, description="target power for the 'samples needed' estimate")
     min_items: int = Field(20, ge=2, description="fewer paired items than this is always inconclusive")
-    n_boot: int = Field(4000, ge=200)
-    bootstrap_seed: int = 0
     worst: int = Field(5, ge=0, description="worst regressed items to show per failing rule")
     rules: list[Rule] = Field(min_length=1)
 

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from cotbench.gate.evaluate import GateResult, RuleCheck
+from cotbench.gate.tests import METHOD_TEXT
 from cotbench.results.store import atomic_write_text
 
 _PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")
@@ -101,23 +102,24 @@ def to_markdown(result: GateResult) -> str:
         f"{md_code(result.policy_digest)}. Paired per-item non-inferiority tests, one-sided at "
         f"α = {result.alpha:g}; Δ and margins in percentage points.",
         "",
-        f"| Rule | Scope | Metric | Baseline | Candidate | Δ | {ci}% CI | Margin | p (NI) | n | Verdict |",
-        "|---|---|---|---:|---:|---:|---|---:|---:|---:|---|",
+        *([f"⚠️ Mismatches allowed: {md_text(', '.join(result.mismatches_allowed))} (the runs' settings may "
+           "differ in these; see the notes)", ""] if result.mismatches_allowed else []),
+        f"| Rule | Scope | Metric | Baseline | Candidate | Δ | {ci}% CI | Margin | p (NI) | n | Test | Verdict |",
+        "|---|---|---|---:|---:|---:|---|---:|---:|---:|---|---|",
     ]
     for c in result.checks:
         ci_cell = "–" if c.ci_low is None else f"[{_pts(c.ci_low)}, {_pts(c.ci_high)}]"
         lines.append(
             f"| {md_text(c.rule)} | {md_text(c.scope)} | {md_text(c.metric)} {_arrow(c)} | {_pct(c.baseline)} | "
             f"{_pct(c.candidate)} | {_pts(c.delta)} | {ci_cell} | {_margin(c)} | {_p(c.p_value)} | "
-            f"{c.n_items} | {_ICON[c.verdict]} |")
+            f"{c.n_items} | {md_text(c.method or '–')} | {_ICON[c.verdict]} |")
     notes = [c for c in result.checks if c.verdict != "pass"]
     if notes:
         lines += ["", "**Details**", ""]
         for c in notes:
             extra = f" ({c.n_unpaired} items scored in one run only were left out)" if c.n_unpaired else ""
-            method = f" [{c.method}]" if c.method else ""
             lines.append(f"- {_ICON[c.verdict]} **{md_text(c.rule)}** ({md_text(c.scope)}): "
-                         f"{md_text(c.message)}{extra}{method}")
+                         f"{md_text(c.message)}{extra}")
     for note in result.notes:
         lines.append(f"- {md_text(note)}")
     worst, shown = [], set()
@@ -139,7 +141,10 @@ def to_markdown(result: GateResult) -> str:
             lines.append("")
     lines += ["", "<sub>p (NI): non-inferiority test (H0: worse by at least the margin). A check fails when the "
               "estimate is beyond the margin and the drop is significant; otherwise it is inconclusive "
-              "when non-inferiority is not shown.</sub>", ""]
+              "when non-inferiority is not shown. Tests: "
+              + "; ".join(f"{name}: {METHOD_TEXT[name]}" for name in sorted({c.method for c in result.checks
+                                                                            if c.method in METHOD_TEXT}))
+              + ". The CI is the set of differences neither one-sided test rejects.</sub>", ""]
     return "\n".join(lines)
 
 
@@ -163,7 +168,9 @@ def to_junit(result: GateResult) -> str:
     props = ET.SubElement(suite, "properties")
     for name, value in (("baseline", result.baseline.label), ("candidate", result.candidate.label),
                         ("baseline_run", result.baseline.run_id), ("candidate_run", result.candidate.run_id),
-                        ("policy", result.policy_digest), ("verdict", result.verdict)):
+                        ("policy", result.policy_digest), ("verdict", result.verdict),
+                        *([("mismatches_allowed", ",".join(result.mismatches_allowed))]
+                          if result.mismatches_allowed else [])):
         ET.SubElement(props, "property", name=name, value=_xml_safe(value))
     for c in result.checks:
         case = ET.SubElement(suite, "testcase", classname=f"cotbench.gate.{_xml_safe(c.rule)}",

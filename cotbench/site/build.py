@@ -8,7 +8,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,6 @@ from cotbench.site.summary import Summary, summarize
 PAGE_SIZE = 25  # samples per sample-browser page
 # Resamples behind each delta interval: enough for stable 95% percentile bounds, and a fifth of
 # the analysis default, which would make the profiles most of a large site's build time.
-SITE_N_BOOT = 2000
 SMALL_SITE = 12  # up to this many runs, worker processes cost more than they save
 MAX_BARS = 40  # a task chart with more models than this shows dots by family instead of a bar each
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -117,10 +116,11 @@ class _Writer:
         path.write_text(text, encoding="utf-8", newline="\n")
 
 
-def _row(entry: Entry, summary: Summary, group: str, prof: Profile | None) -> dict[str, Any]:
+def _row(entry: Entry, summary: Summary, group: str, prof: Profile | None, mismatches: list[str]) -> dict[str, Any]:
     """One leaderboard row: what the table shows and the CSV/JSON downloads contain."""
     row: dict[str, Any] = {"group": group, "run_id": entry.run_id, "model": entry.label, "step": entry.step,
                            "family": entry.family, "scorer_modes": " ".join(entry.scorer_modes),
+                           "mismatches_allowed": " ".join(mismatches),
                            "reference": entry.reference.run_id if entry.reference else None}
     for d in CAPABILITY_DOMAINS:
         est = summary.domains.get(d)
@@ -170,17 +170,18 @@ def build_site(
     samples: bool = True,
     strict: bool = False,
     workers: int | None = None,
-    n_boot: int = SITE_N_BOOT,
+    allow_mismatch: Iterable[str] = (),
 ) -> BuildReport:
     """Build the site into ``output`` (replaced); raises CotbenchError if nothing could be built.
 
     Malformed or partial inputs are listed in ``BuildReport.problems`` and skipped; with
     ``strict`` any problem is an error. ``workers``: processes for statistics and charts
-    (0: none; default: one per core for sites of more than a few runs). ``n_boot``: bootstrap
-    resamples behind each delta's interval.
+    (0: none; default: one per core for sites of more than a few runs). Runs with different
+    generation settings are ranked in separate groups and their deltas are not computed (a
+    problem is reported) unless the fields are in ``allow_mismatch`` (then listed on the site).
     """
     charts.require_renderer()
-    data = load_site_data(list(results), reference_map)
+    data = load_site_data(list(results), reference_map, allow_mismatch)
     if strict and data.problems:
         raise CotbenchError(f"{len(data.problems)} problem(s) in the results, first: {data.problems[0]}")
     if not data.entries:
@@ -197,7 +198,7 @@ def build_site(
     report = BuildReport(output=out, problems=list(data.problems))
     if workers is None:
         workers = (os.cpu_count() or 1) if len(data.entries) > SMALL_SITE else 0
-    _render(data, writer, title, samples, report, workers, n_boot)
+    _render(data, writer, title, samples, report, workers)
     if strict and report.problems:
         raise CotbenchError(f"{len(report.problems)} problem(s) in the results, first: {report.problems[0]}")
     report.pages, report.models, report.tasks = writer.pages, len(data.entries), len(data.tasks)
@@ -209,8 +210,7 @@ def _chunks(items: list[Any], n: int) -> list[list[Any]]:
     return [c for c in (items[i::n] for i in range(n)) if c]
 
 
-def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: BuildReport, workers: int,
-            n_boot: int) -> None:
+def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: BuildReport, workers: int) -> None:
     """Statistics and charts run in worker processes while this one writes the sample pages."""
     summaries = {e.run_id: summarize(e) for e in data.entries}
     group_names = {g.id: f"Group {chr(65 + i) if i < 26 else i + 1}" for i, g in enumerate(data.groups)}
@@ -221,8 +221,8 @@ def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: 
     jobs = 2 * max(1, workers)
     with charts.new_pool(workers) as pool:
         pairs = [(e.run_id, str(e.run.path), str(e.reference.run.path)) for e in data.entries if e.reference]
-        prof_futs = [pool.submit(profile_job, c, n_boot) for c in _chunks(pairs, jobs)]
-        traj_futs = [pool.submit(trajectory_job, c)
+        prof_futs = [pool.submit(profile_job, c, data.allow_mismatch) for c in _chunks(pairs, jobs)]
+        traj_futs = [pool.submit(trajectory_job, c, data.allow_mismatch)
                      for c in _chunks([(k, [str(e.run.path) for e in m]) for k, m in series.items()], jobs)]
         pending = charts.submit(pool, _static_charts(data, summaries), jobs)
         examples: dict[tuple[str, str], SampleRecord] = {}  # (task, hash) -> an item shown on the task page
@@ -252,8 +252,9 @@ def _render(data: SiteData, w: _Writer, title: str, with_samples: bool, report: 
         pending += charts.submit(pool, _analysis_charts(points, trajectories), jobs)
         svgs = charts.collect(pending)
 
-    ctx = {"n_boot": n_boot, "site_title": title, "group_names": group_names, "task_slugs": task_slugs, "profiles": profiles}
-    rows = [_row(e, summaries[e.run_id], group_names[e.group], profiles.get(e.run_id)) for g in data.groups for e in g.entries]
+    ctx = {"site_title": title, "group_names": group_names, "task_slugs": task_slugs, "profiles": profiles}
+    rows = [_row(e, summaries[e.run_id], group_names[e.group], profiles.get(e.run_id), g.mismatches_allowed)
+            for g in data.groups for e in g.entries]
     csv_text, json_text = _downloads(rows)
     w.text("leaderboard.csv", csv_text)
     w.text("leaderboard.json", json_text)

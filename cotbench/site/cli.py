@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from cotbench.analysis.comparability import FLAG_HELP
 from cotbench.errors import CotbenchError
 
 app = typer.Typer(help="Build and preview the static leaderboard site.", no_args_is_help=True)
@@ -23,13 +24,13 @@ def build(
     samples: Annotated[bool, typer.Option("--samples/--no-samples", help="write the sample browser")] = True,
     strict: Annotated[bool, typer.Option("--strict", help="fail on any malformed or partial result")] = False,
     workers: Annotated[int | None, typer.Option("--workers", help="worker processes (0: none; default: per core)")] = None,
-    n_boot: Annotated[int, typer.Option("--n-boot", help="bootstrap resamples per delta interval")] = 2000,
+    allow_mismatch: Annotated[list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", help=FLAG_HELP)] = None,
 ) -> None:
     """Build the site from RESULTS into --output."""
     from cotbench.site.build import build_site
 
     report = build_site(list(results), output, reference_map=reference_map, title=title, samples=samples, strict=strict,
-                        workers=workers, n_boot=n_boot)
+                        workers=workers, allow_mismatch=allow_mismatch or ())
     for problem in report.problems:
         typer.echo(f"skipped: {problem}", err=True)
     typer.echo(f"wrote {report.pages} pages for {report.models} run(s) and {report.tasks} task(s) to {report.output}")

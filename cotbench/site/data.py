@@ -6,11 +6,14 @@ import hashlib
 import math
 import os
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from cotbench.analysis.comparability import ALL, GENERATION_FIELDS, MODEL_FIELDS, parse_allowed
+from cotbench.analysis.stats import wilson_cc
 from cotbench.errors import CotbenchError, ResultsError
 from cotbench.results.load import find_runs
 from cotbench.results.schema import RunManifest, TaskInfo, TaskResult
@@ -24,19 +27,37 @@ Z95 = 1.959963984540054
 
 @dataclass(frozen=True)
 class Estimate:
-    """A value with its standard error and the normal 95% interval shown on hover."""
+    """A rate in [0, 1] over ``n`` items with its standard error and the 95% interval shown on hover.
+
+    The interval is Wilson's continuity-corrected score interval on the effective number of items
+    ``p(1-p) / stderr²`` (never fewer than ``n``: avg@k items vary less than 0/1 ones), so a rate
+    of 0% or 100% keeps an honest width; a normal ``p ± 1.96 se`` would collapse to a point there.
+    A mean over tasks sets ``n_floor`` to the harmonic-mean item count, k² / Σ 1/n_t, the
+    binomial effective size of an unweighted mean (see ``summary.macro_mean``).
+    """
 
     value: float
     stderr: float
     n: int
+    bounds: tuple[float, float] | None = None
+    n_floor: float | None = None
+
+    def _wilson(self) -> tuple[float, float]:
+        p = min(max(self.value, 0.0), 1.0)
+        floor = float(self.n) if self.n_floor is None else self.n_floor
+        n_eff = max(floor, p * (1 - p) / self.stderr**2 if self.stderr > 0 else 0.0)
+        if n_eff <= 0:
+            return 0.0, 1.0
+        low, high = wilson_cc(p * n_eff, n_eff, Z95)
+        return float(low), float(high)
 
     @property
     def low(self) -> float:
-        return self.value - Z95 * self.stderr
+        return self.bounds[0] if self.bounds is not None else self._wilson()[0]
 
     @property
     def high(self) -> float:
-        return self.value + Z95 * self.stderr
+        return self.bounds[1] if self.bounds is not None else self._wilson()[1]
 
     @property
     def ok(self) -> bool:
@@ -83,12 +104,15 @@ class Entry:
 
 @dataclass
 class Group:
-    """Runs whose numbers may be ranked together: same suite, task versions and scorer modes."""
+    """Runs whose numbers may be ranked together: same suite, task versions, scorer modes and
+    generation settings (except the fields allowed to differ, listed when they do)."""
 
     id: str
     suite: str | None
     tasks: tuple[tuple[str, str, str, str], ...]  # (name, version, hash, scorer_mode)
     entries: list[Entry]
+    settings: dict[str, str] = field(default_factory=dict)  # task -> its settings, as text
+    mismatches_allowed: list[str] = field(default_factory=list)  # allowed fields that do differ here
 
     @property
     def scorer_modes(self) -> list[str]:
@@ -103,6 +127,13 @@ class TaskVersion:
     results: list[tuple[Entry, TaskResult]]
     slug: str
 
+    @property
+    def settings_differ(self) -> list[str]:
+        """Settings that differ between the runs listed together on this task's page."""
+        name = self.info.name
+        return [f for f in (*GENERATION_FIELDS, *MODEL_FIELDS)
+                if len({_settings(e, (f,), name) for e, _ in self.results}) > 1]
+
 
 @dataclass
 class SiteData:
@@ -110,6 +141,7 @@ class SiteData:
     groups: list[Group]
     tasks: dict[str, list[TaskVersion]]  # task name -> its versions, newest-looking first
     problems: list[str]  # malformed or partial inputs, reported by name and skipped
+    allow_mismatch: tuple[str, ...] = ()  # comparability fields allowed to differ (--allow-mismatch)
 
 
 def metric(tr: TaskResult, name: str) -> Estimate | None:
@@ -221,19 +253,47 @@ def assign_references(entries: list[Entry], ref_map: dict[str, str]) -> None:
             e.reference = None if ref is e else ref
 
 
-def group_entries(entries: list[Entry]) -> list[Group]:
-    """Comparability groups: runs are ranked together only within one group."""
+def _settings(e: Entry, fields: Sequence[str], only: str | None = None) -> tuple:
+    """The run's prompt overrides and per-task generation settings, restricted to ``fields``."""
+    model = e.manifest.model
+    run_level = tuple((f, getattr(model, f)) for f in MODEL_FIELDS if f in fields)
+    per_task = tuple((n, tuple((f, str(getattr(tr.task.generation, f))) for f in GENERATION_FIELDS if f in fields))
+                     for n, tr in sorted(e.tasks.items()) if only is None or n == only)
+    return run_level, per_task
+
+
+def _settings_text(members: list[Entry], task: str) -> str:
+    """A task's settings in a group; a field allowed to differ shows every value ("256 / 1024")."""
+    def vals(f: str) -> str | None:
+        got = [getattr(e.manifest.model, f) if f in MODEL_FIELDS else getattr(e.tasks[task].task.generation, f)
+               for e in members]
+        got = [v for v in got if v is not None and v != []]  # no override, no stop sequences: not shown
+        return " / ".join(dict.fromkeys(repr(v) if isinstance(v, str) else str(v) for v in got)) or None
+
+    labels = {"top_p": "top-p", "max_tokens": "max tokens", "system_prompt": "system prompt",
+              "chat_template": "chat template"}
+    return ", ".join(f"{labels.get(f, f)} {v}" for f in (*GENERATION_FIELDS, *MODEL_FIELDS) if (v := vals(f)))
+
+
+def group_entries(entries: list[Entry], allow_mismatch: Iterable[str] = ()) -> list[Group]:
+    """Comparability groups: runs are ranked together only within one group. Settings named in
+    ``allow_mismatch`` do not split groups (versions and scorer modes always do)."""
+    allowed = parse_allowed(allow_mismatch)
+    loose = [f for f in (*GENERATION_FIELDS, *MODEL_FIELDS) if ALL in allowed or f in allowed]
+    strict = [f for f in (*GENERATION_FIELDS, *MODEL_FIELDS) if f not in loose]
     buckets: dict[tuple, list[Entry]] = defaultdict(list)
     for e in entries:
         tasks = tuple(sorted((n, t.task.version, t.task.hash, t.task.scorer_mode) for n, t in e.tasks.items()))
-        buckets[(e.manifest.suite or "", tasks)].append(e)
+        buckets[(e.manifest.suite or "", tasks, _settings(e, strict))].append(e)
     groups = []
-    for (suite, tasks), members in buckets.items():
-        gid = "g-" + hashlib.sha1(repr((suite, tasks)).encode()).hexdigest()[:8]
+    for (suite, tasks, settings), members in buckets.items():
+        gid = "g-" + hashlib.sha1(repr((suite, tasks, settings)).encode()).hexdigest()[:8]
         for e in members:
             e.group = gid
-        groups.append(Group(id=gid, suite=suite or None, tasks=tasks, entries=members))
-    groups.sort(key=lambda g: (-len(g.entries), g.suite or "", g.tasks))
+        differ = [f for f in loose if len({_settings(e, (f,)) for e in members}) > 1]
+        groups.append(Group(id=gid, suite=suite or None, tasks=tasks, entries=members, mismatches_allowed=differ,
+                            settings={t[0]: _settings_text(members, t[0]) for t in tasks}))
+    groups.sort(key=lambda g: (-len(g.entries), g.suite or "", g.tasks, g.id))
     return groups
 
 
@@ -254,7 +314,10 @@ def collect_tasks(entries: list[Entry]) -> dict[str, list[TaskVersion]]:
     return dict(sorted(out.items()))
 
 
-def load_site_data(paths: list[str | os.PathLike[str]], reference_map: str | os.PathLike[str] | None = None) -> SiteData:
+def load_site_data(paths: list[str | os.PathLike[str]], reference_map: str | os.PathLike[str] | None = None,
+                   allow_mismatch: Iterable[str] = ()) -> SiteData:
+    allowed = parse_allowed(allow_mismatch)
     entries, problems = load_entries(paths)
     assign_references(entries, read_reference_map(reference_map))
-    return SiteData(entries=entries, groups=group_entries(entries), tasks=collect_tasks(entries), problems=problems)
+    return SiteData(entries=entries, groups=group_entries(entries, allowed), tasks=collect_tasks(entries),
+                    problems=problems, allow_mismatch=allowed)

@@ -5,6 +5,8 @@ The job functions take paths and return plain results so that they run in worker
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cotbench.analysis.profile import Profile, compute_profile
 from cotbench.analysis.trajectory import Trajectory, from_runs
 from cotbench.errors import CotbenchError
@@ -12,23 +14,25 @@ from cotbench.errors import CotbenchError
 ProfileJob = tuple[str, str, str]  # run id, run path, reference path
 
 
-def profile_job(pairs: list[ProfileJob], n_boot: int) -> list[tuple[str, Profile | None, str | None]]:
-    """Each run against its reference; a pair that cannot be compared gives its reason instead."""
+def profile_job(pairs: list[ProfileJob],
+                allow_mismatch: Sequence[str] = ()) -> list[tuple[str, Profile | None, str | None]]:
+    """Each run against its reference; a pair that cannot be compared (other settings, say) gives its reason."""
     out: list[tuple[str, Profile | None, str | None]] = []
     for run_id, run, ref in pairs:
         try:
-            out.append((run_id, compute_profile(run, ref, n_boot=n_boot), None))
+            out.append((run_id, compute_profile(run, ref, allow_mismatch=allow_mismatch), None))
         except CotbenchError as exc:
             out.append((run_id, None, str(exc)))
     return out
 
 
-def trajectory_job(series: list[tuple[str, list[str]]]) -> list[tuple[str, Trajectory | None, str | None]]:
+def trajectory_job(series: list[tuple[str, list[str]]],
+                   allow_mismatch: Sequence[str] = ()) -> list[tuple[str, Trajectory | None, str | None]]:
     """Each checkpoint series' trajectory, its earliest step the reference."""
     out: list[tuple[str, Trajectory | None, str | None]] = []
     for key, paths in series:
         try:
-            out.append((key, from_runs(paths), None))
+            out.append((key, from_runs(paths, allow_mismatch=allow_mismatch), None))
         except CotbenchError as exc:
             out.append((key, None, str(exc)))
     return out

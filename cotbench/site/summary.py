@@ -24,12 +24,15 @@ class Summary:
 
 
 def macro_mean(estimates: list[Estimate]) -> Estimate | None:
-    """Unweighted mean over tasks; tasks are independent samples, so their variances add."""
-    ok = [e for e in estimates if e.ok]
+    """Unweighted mean over tasks; tasks are independent samples, so their variances add. The
+    interval is Wilson's on the mean's effective size, at least k² / Σ 1/n_t items (adding the
+    tasks' skewed intervals by MOVER covered 91% at 3 tasks x 10 items near 0%)."""
+    ok = [e for e in estimates if e.ok and e.n > 0]
     if not ok:
         return None
     k = len(ok)
-    return Estimate(sum(e.value for e in ok) / k, math.sqrt(sum(e.stderr**2 for e in ok)) / k, sum(e.n for e in ok))
+    return Estimate(sum(e.value for e in ok) / k, math.sqrt(sum(e.stderr**2 for e in ok)) / k, sum(e.n for e in ok),
+                    n_floor=k * k / sum(1 / e.n for e in ok))
 
 
 def summarize(entry: Entry) -> Summary:
@@ -52,6 +55,7 @@ def summarize(entry: Entry) -> Summary:
     return Summary(
         domains=domains,
         harmful_compliance=macro_mean(harmful),
-        over_refusal=Estimate(1 - answered.value, answered.stderr, answered.n) if answered else None,
+        over_refusal=Estimate(1 - answered.value, answered.stderr, answered.n, (1 - answered.high, 1 - answered.low))
+        if answered else None,
         tokens=sum(tokens) / len(tokens) if tokens else 0.0,
     )
