@@ -75,6 +75,6 @@ def test_max_t_adjustment_between_bonferroni_and_none() -> None:
     assert same == pytest.approx(p, abs=3e-3)  # one statistic four times: no penalty
     half = np.full((4, 4), 0.5) + 0.5 * np.eye(4)
     mid = stats.max_t_adjust(p, half)
-    assert p[0] < mid[0] < indep[0] <= min(1.0, 4 * p[0])
+    assert p[0] < mid[0] < indep[0] <= min(1.0, 4 * p[0]) + 3e-3  # Bonferroni, up to Monte Carlo error
     assert stats.max_t_adjust(p, half) == mid  # seeded
     assert stats.max_t_adjust([0.3], np.eye(1)) == [0.3]

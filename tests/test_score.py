@@ -93,7 +93,8 @@ def test_scalar_and_vectorised_fits_agree() -> None:
         k = int(rng.choice([1, 3, 10]))
         s = sc.stratum(rng.choice(np.arange(-k, k + 1) / k, int(rng.integers(1, 40))))
         for mu0 in (-0.99, -0.3, -0.02, 0.0, 0.5):
-            assert sc.null_variance(s, mu0, -1, 1)[0] == pytest.approx(
+            two = sc.Stratum(s.values, np.repeat(s.counts, 2, axis=0))  # two replicates: the vectorised path
+            assert sc.null_variance(two, mu0, -1, 1)[0] == pytest.approx(
                 sc._null_variance_one(s.values, s.counts[0], mu0, -1, 1), abs=1e-12)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -47,11 +48,11 @@ class Stratum:
     values: np.ndarray
     counts: np.ndarray
 
-    @property
+    @cached_property
     def n(self) -> np.ndarray:
         return self.counts.sum(axis=1)
 
-    @property
+    @cached_property
     def mean(self) -> np.ndarray:
         return self.counts @ self.values / self.n
 
@@ -75,6 +76,8 @@ def null_variance(s: Stratum, mu0: np.ndarray | float, lo: float, hi: float) -> 
     """
     c = s.counts
     r = c.shape[0]
+    if r == 1 and np.ndim(mu0) == 0:
+        return np.array([_null_variance_one(s.values, c[0], float(mu0), lo, hi)])
     mu0 = np.broadcast_to(np.asarray(mu0, float), (r,)).copy()
     mu0 = np.clip(mu0, lo + _EPS, hi - _EPS)
     n = c.sum(axis=1)
@@ -129,7 +132,17 @@ def _null_variance_one(values: np.ndarray, counts: np.ndarray, mu0: float, lo: f
     """:func:`null_variance` for one replicate in plain floats (the product's path: numpy's per-call
     overhead dominates on a handful of support points). Same fit, same result."""
     mu0 = min(max(mu0, lo + _EPS), hi - _EPS)
-    pts = [(float(v) - mu0, float(c)) for v, c in zip(values, counts) if c > 0]
+    seen = {float(v): float(c) for v, c in zip(values, counts) if c > 0}
+    if seen.keys() <= {lo, hi}:  # only the bounds: the fit is the two-point law with mean mu0 (Wilson)
+        return (mu0 - lo) * (hi - mu0)
+    if (lo, hi) == (-1.0, 1.0) and seen.keys() <= {-1.0, 0.0, 1.0}:  # paired 0/1 items: Tango's closed form
+        n = sum(seen.values())
+        gain, loss = seen.get(1.0, 0.0) / n, seen.get(-1.0, 0.0) / n
+        b = mu0 * (2 - gain + loss) - (gain + loss)
+        c = -loss * mu0 * (1 - mu0)
+        q = (-b + math.sqrt(max(b * b - 8 * c, 0.0))) / 4
+        return 2 * q + mu0 * (1 - mu0)
+    pts = [(v - mu0, c) for v, c in seen.items()]
     n = sum(c for _, c in pts)
     lam_hi, lam_lo = 1.0 / (mu0 - lo), -1.0 / (hi - mu0)
 
@@ -277,7 +290,7 @@ def interval(strata: Sequence[Stratum], lo: float, hi: float, z: float | np.ndar
                 return lo if a - lo < 1e-9 else a
             if fb >= 0:
                 return hi if hi - b < 1e-9 else b
-            return float(optimize.brentq(f, a, b, args=(target,), xtol=1e-10))
+            return float(optimize.brentq(f, a, b, args=(target,), xtol=1e-9))
 
         return (np.array([max(lo, root(lo + _EPS, e, zz))]), np.array([min(hi, root(e, hi - _EPS, -zz))]))
     low = solve(np.full(r, lo), est.copy(), z)
