@@ -125,3 +125,53 @@ def test_arc_challenge_items() -> None:
         item = {"choices": texts}
         assert score_choice(f"The answer is ({key}).", key, item, False).value == 1.0
         assert score_choice(texts[labels.index(key)], key, item, False).value == 1.0
+
+
+# ---------------------------------------------------------------- a capital after a commitment; the last one wins
+
+@pytest.mark.parametrize(
+    ("answer", "letter", "item"),
+    [
+        # review examples: "A"/"I" before a lowercase word were read as article/pronoun even here
+        ("The answer is A because the others fail.", "A", {}),
+        ("The answer is B because the others fail.", "B", {}),
+        ("The answer is I because the others fail.", "I", {}),  # MMLU-Pro's ninth option
+        # a later box beats an earlier textual commitment
+        ("The answer is C.\nFinal Answer\n\\boxed{B}", "B", {}),
+        # hard cases
+        ("Final answer: A is correct, since B fails.", "A", {}),
+        ("The answer is option A because it is the only one.", "A", {}),
+        ("**Answer**: A since it holds.", "A", {}),
+        ("I'll go with I as it is the ninth choice.", "I", {}),
+        ("\\boxed{B}\nWait, that is wrong: the answer is C.", "C", {}),
+        ("The answer is C.\nFinal Answer: \\boxed{42}", "C", {}),  # the box names no option
+        ("The answer is C, not \\boxed{E}.", "C", {"choices": ["w", "x", "y", "z"]}),  # E does not exist here
+        ("A is tempting, but the answer is B.", "B", {}),
+        ("The answer is D. A key point is that it scales.", "D", {}),
+        ("Answer: I think it's B", "B", {}),  # the pronoun "I" still is not an option
+        ("Answer: I believe the answer is A because it fits.", "A", {}),
+    ],
+)
+def test_commitment_then_capital_and_last_commitment(answer: str, letter: str, item: dict) -> None:
+    assert extract_choice(answer, item)[0] == letter
+    assert score_choice(answer, letter, item, False).value == 1.0
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I think the answer is a tricky one.",  # a lowercase "a" after a commitment is still an article
+        "The answer is A or C because both fit.",
+        "\\boxed{B}\nHmm, the answer is A or C.",  # the last commitment is ambiguous
+    ],
+)
+def test_commitment_edge_cases_without_answer(answer: str) -> None:
+    assert extract_choice(answer)[0] is None
+
+
+def test_choice_extraction_is_recorded() -> None:
+    assert score_choice("The answer is A because.", "A", {}, False).details["extraction"] == "choice:commitment"
+    assert score_choice("So \\boxed{B}", "B", {}, False).details["extraction"] == "choice:boxed"
+    item = {"choices": ["London", "Paris"]}
+    assert score_choice("Paris", "B", item, False).details["extraction"] == "choice:option_text"
+    assert "extraction" not in score_choice("I do not know.", "B", {}, False).details

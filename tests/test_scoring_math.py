@@ -172,3 +172,83 @@ def test_forked_child_gets_its_own_workers() -> None:
     assert os.read(read, 1) == b"1"
     os.waitpid(pid, 0)
     assert _score(r"\boxed{3}", "3") == 1.0  # the parent's worker still answers
+
+
+# ---------------------------------------------------------------- anchors take the expression right after them
+
+@pytest.mark.parametrize(
+    ("answer", "target"),
+    [
+        # review examples: the rest of the line used to hand math-verify its *last* number
+        ("The answer is 5 since we need 3 more than 2.", "5"),
+        ("The answer is 12 apples and 3 oranges remain.", "12"),
+        ("The answer is 7. Let me check: 7 = 7, so it is 7 for n = 3.", "7"),
+        # an anchor with no expression falls back to the search of the whole answer
+        ("We get 12 in total.\nFinal answer: see the computation above.", "12"),
+        ("The answer is twelve. Indeed 4 * 3 = 12.", "12"),
+    ],
+)
+def test_anchor_review_examples(answer: str, target: str) -> None:
+    assert _score(answer, target) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("answer", "target"),
+    [
+        (r"The answer is $\frac{1}{2}$, which is 0.5 of the total.", r"\frac12"),
+        ("The answer is 3.5 km, not 4.", "3.5"),
+        ("Final answer: -7 (since x < 0 rules out 3)", "-7"),
+        ("The answer is 1,000 dollars and 50 cents.", "1000"),
+        ("The final answer is:\n\n$$\n\\frac{3}{4}\n$$\nbecause 3 of the 4 work.", r"\frac34"),
+        ("So the answer is 2x + 1 for all x > 3.", "2x+1"),
+        ("The answer is (1, 2] as shown above.", "(1,2]"),
+        (r"The answer is \(\sqrt{2}\) metres, about 1.41.", r"\sqrt{2}"),
+        ("**Answer:** 42 (the other 6 were discarded)", "42"),
+        ("The answer is 30° because the triangle has 60° and 90°.", r"30^\circ"),
+        ("#### 72\nThe 5 extra apples are not counted.", "72"),
+        ("The answer is 5. Wait, no: the answer is 6, since 2 * 3 = 6 and not 2 + 3.", "6"),
+        (r"The answer is 5, but boxed: \boxed{6} (a box outranks an anchor)", "6"),
+    ],
+)
+def test_anchor_hard_cases(answer: str, target: str) -> None:
+    assert _score(answer, target) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("answer", "target"),
+    [
+        ("The answer is 5 since we need 3 more than 2.", "2"),  # used to score 1 on the trailing 2
+        ("The answer is 7. Let me check: 7 = 7, so it is 7 for n = 3.", "3"),
+        ("The answer is 12 apples and 3 oranges remain.", "3"),
+        (r"The answer is 5, but boxed: \boxed{6}", "5"),
+    ],
+)
+def test_anchor_ignores_later_numbers(answer: str, target: str) -> None:
+    assert _score(answer, target) == 0.0
+
+
+def test_extraction_is_recorded() -> None:
+    def how(answer: str, target: str) -> str:
+        return score_math(answer, target, {}, False).details["extraction"]
+
+    assert how(r"so \boxed{4}", "4") == "boxed"
+    assert how(r"\boxed{1} and \boxed{-2}", "1,-2") == "boxed-set"
+    assert how("The answer is 5 since 3 + 2.", "5") == "anchor:the answer is"
+    assert how("So the **Final Answer:** 5", "5") == "anchor:final answer:"
+    assert how("work\n#### 72", "72") == "anchor:####"
+    assert how("The answer is below. It is 9.", "9") == "last-expression"
+    assert how("No idea.", "9") == "none"
+    assert how(r"\boxed{\text{???}}", "9") == "boxed"  # found, though math-verify cannot read it
+    score = score_math("The answer is 12 apples and 3 oranges remain.", "12", {}, False)
+    assert score.extracted == "12" and score.details["method"] == "anchor"
+
+
+def test_anchored_answer_takes_the_first_expression_of_the_clause() -> None:
+    assert anchored_answer("The answer is 5 since we need 3 more than 2.") == "5"
+    assert anchored_answer("The answer is 7. Let me check: 7 = 7") == "7"
+    assert anchored_answer("The answer is $x = 3$ here.") == "x = 3"
+    assert anchored_answer(r"The answer is \$18.00, paid in cash.") == r"\$18.00"
+    assert anchored_answer("The answer is 1, -2 as both check out.") == "1, -2"
+    assert anchored_answer("The answer is 5 a day.") == "5"
+    assert anchored_answer("The answer is unclear. We get 4.") is None  # the clause has no expression
+    assert anchored_answer("Final answer: see above") is None

@@ -1,16 +1,18 @@
 """The ``choice`` scorer: which option letter a free-form answer commits to.
 
 Order of evidence (first that decides wins):
-1. the last explicit commitment: "The answer is (B)", "Answer: b", "I'll go with C",
-   "correct option is **D**"; if it names several letters ("A or C") there is no answer;
-2. ``\\boxed{B}``;
-3. an answer that restates one option's text exactly (when the item carries ``choices``);
-4. letter forms in the whole answer: the answer is just a letter ("B", "(b)", "**B**."), or the
+1. commitments ("The answer is (B)", "Answer: b", "I'll go with C", "correct option is **D**")
+   and ``\\boxed{B}``, taken in answer order: the *last* one that names a valid option letter
+   decides; if the last commitment naming a letter names several ("A or C") there is no answer;
+2. an answer that restates one option's text exactly (when the item carries ``choices``);
+3. letter forms in the whole answer: the answer is just a letter ("B", "(b)", "**B**."), or the
    strong letter forms ("(B)", "**B**", "B." opening a line, a lone letter ending the answer)
    all name the same letter. Several different letters without a commitment: no answer.
 
 Letters run A-J (MMLU-Pro has ten options), cut to the number of ``choices`` when given.
-A bare capital "A"/"I" followed by a lowercase word is read as an article or pronoun.
+A bare capital "A"/"I" followed by a lowercase word is read as an article or pronoun, except
+right after a commitment ("The answer is A because"), where only "I think/believe/..." is.
+``details["extraction"]`` is ``choice:<method>`` when a letter was found.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ LETTERS = "ABCDEFGHIJ"
 T = TypeVar("T")
 
 _COMMIT_RE = re.compile(
-    r"(?:\b(?:final answer|correct answer|answer|correct option|correct choice|best option|best answer)"
-    r"(?:\s+(?:is|would be|should be|must be|will be))?\s*(?:[:=]|\bis\b)?"
-    r"|\bI(?:'ll| will| would)? (?:pick|choose|select|go with))\s*",
+    r"(?:\b(?P<noun>final answer|correct answer|answer|correct option|correct choice|best option|best answer)"
+    r"(?P<link>[*_]*(?:\s+(?:is|would be|should be|must be|will be))?\s*(?:[:=]|\bis\b)?)"
+    r"|\bI(?:'ll| will| would)? (?:pick|choose|select|go with))\s*(?P<opt>(?:option|choice|letter)\s+)?",
     re.IGNORECASE,
 )
 _BOXED_RE = re.compile(r"\\boxed\{\s*(?:\\text(?:bf)?\{)?\s*\(?([A-Za-z])\)?\s*\}?\s*\}")
@@ -42,6 +44,12 @@ _TOKEN_RE = re.compile(
 _ALTERNATIVE_RE = re.compile(r"^(?:[.,;:]?\s*)(?:or|and|/|,|vs\.?)\s*[*(\[]*([A-Za-z])\b", re.IGNORECASE)
 # A lowercase word after "A"/"I" makes it an article or pronoun, unless it links options.
 _WORD_AFTER_RE = re.compile(r"\s+(?!(?:or|and|nor|vs)\b)[a-z]")
+# After a commitment, "I" + one of these is still the pronoun ("Answer: I think it's B").
+_PRONOUN_VERB_RE = re.compile(
+    r"\s+(?:think|believe|guess|suppose|feel|reckon|suspect|would|will|am|was|have|had|do|did|don't|can|"
+    r"could|cannot|can't|must|should|need|might|may|pick|choose|chose|select|go|went|say|said|conclude|"
+    r"know|see|get|got|agree|expect|hope|find|found|want|prefer|lean|also|still|really|just)\b"
+)
 _BARE_RE = re.compile(r"(?<![\w'])([A-J])(?![\w'])")
 _STRONG_FORMS = (
     re.compile(r"\(([A-J])\)"),  # (B)
@@ -57,8 +65,9 @@ def _letters(item: Mapping[str, Any]) -> str:
     return LETTERS
 
 
-def _leading_letter(segment: str, letters: str) -> tuple[str | None, bool]:
-    """The letter a segment opens with, and whether it goes on to name an alternative."""
+def _leading_letter(segment: str, letters: str, committed: bool = False) -> tuple[str | None, bool]:
+    """The letter a segment opens with, and whether it goes on to name an alternative;
+    ``committed``: the segment follows a commitment phrase."""
     m = _TOKEN_RE.match(segment)
     if not m:
         return None, False
@@ -67,8 +76,11 @@ def _leading_letter(segment: str, letters: str) -> tuple[str | None, bool]:
         return None, False
     after = segment[m.end(1) :]
     wrapped = segment[: m.start(1)].strip() != "" or after[:1] in {")", "*", "]", "}", "$"}
-    # "the answer is a prime" / "answer: I think": an article, pronoun or word, not an option.
-    if not wrapped and (letter in "AI" or letter.islower()) and _WORD_AFTER_RE.match(after):
+    # "the answer is a prime" / "answer: I think": an article, pronoun or word, not an option;
+    # but "The answer is A because" commits to A (else correct A and I answers would be lost).
+    if not wrapped and _WORD_AFTER_RE.match(after) and (
+        letter.islower() or (letter in "AI" and not committed) or (letter == "I" and _PRONOUN_VERB_RE.match(after))
+    ):
         return None, False
     alt = _ALTERNATIVE_RE.match(rest)
     ambiguous = bool(alt and alt.group(1).upper() in letters and alt.group(1).upper() != letter.upper())
@@ -88,17 +100,22 @@ def extract_choice(answer: str, item: Mapping[str, Any] | None = None) -> tuple[
         return None, "empty"
 
     commits = list(_COMMIT_RE.finditer(text))
-    for m in reversed(commits):
+    # A later box overrides an earlier "the answer is C" and vice versa: newest evidence first.
+    marks = sorted([*commits, *_BOXED_RE.finditer(text)], key=lambda m: m.start(), reverse=True)
+    for m in marks:
+        if m.re is _BOXED_RE:
+            if m.group(1).upper() in letters:
+                return m.group(1).upper(), "boxed"
+            continue
         segment = text[m.end() : m.end() + 80].split("\n", 1)[0]
-        letter, ambiguous = _leading_letter(segment, letters)
+        # A bare noun ("to answer I need...") is a weak commitment; a verb, colon or "final" is not.
+        noun = (m.group("noun") or "").lower()
+        strong = not noun or noun.startswith("final") or bool(m.group("link").strip(" \t*_") or m.group("opt"))
+        letter, ambiguous = _leading_letter(segment, letters, committed=strong)
         if ambiguous:
             return None, "ambiguous"
         if letter:
             return letter, "commitment"
-
-    boxed = [b.upper() for b in _BOXED_RE.findall(text) if b.upper() in letters]
-    if boxed:
-        return boxed[-1], "boxed"
 
     choices = item.get("choices")
     if isinstance(choices, Sequence) and not isinstance(choices, str):
@@ -136,7 +153,8 @@ def score_choice(answer: str, target: Any, item: Mapping[str, Any], truncated: b
     if len(gold) != 1 or gold not in LETTERS:
         raise CotbenchError(f"choice scorer: target must be an option letter A-J, got {target!r}")
     letter, method = extract_choice(answer, item)
-    return Score(1.0 if letter == gold else 0.0, extracted=letter, details={"method": method})
+    details = {"method": method, **({"extraction": f"choice:{method}"} if letter else {})}
+    return Score(1.0 if letter == gold else 0.0, extracted=letter, details=details)
 
 
 def _stable_seed(seed: int, item_id: str) -> int:

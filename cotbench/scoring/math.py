@@ -5,8 +5,14 @@ Extraction, in order:
    boxed answers the *last* top-level one is the answer; only when the reference is a set of
    several values (e.g. ``1, -2``) and the model boxed each value separately are all boxed
    values compared together as a set (a second attempt after the last box alone).
-2. Anchors: ``#### X`` (GSM8K), ``The final answer is X``, ``Answer: X`` (the last one wins).
+2. The last anchor (``#### X`` (GSM8K), ``The final answer is X``, ``Answer: X``), read as the
+   *first* expression of the clause right after it (a ``$..$`` / ``\\(..\\)`` / ``$$..$$`` span,
+   or a bare number / LaTeX run up to the first word), so "The answer is 5 since 3 + 2" is 5.
+   An anchor with no parseable expression there falls through to step 3.
 3. Otherwise math-verify's own search of the whole answer (rightmost LaTeX or number).
+
+``details["extraction"]`` names the step: ``boxed``, ``boxed-set``, ``anchor:<anchor text>``,
+``last-expression``, or ``none``.
 
 Equivalence (fractions, radicals, intervals, thousands separators, ``\\text{}``, units,
 percentages, degrees, ``\\dfrac``) is math-verify's ``verify``; we only normalise ``°``.
@@ -47,8 +53,20 @@ _MAX_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\b")
 _ANCHOR_RE = re.compile(
-    r"(?:####|\b(?:final answer|the answer|answer)\b\s*(?:is\s*[:=]?|[:=]))[ \t]*(?P<ans>[^\n]+)",
-    re.IGNORECASE,
+    r"####|\b(?:final answer|the answer|answer)\b[*_]*\s*(?:is\b\s*[:=]?|[:=])", re.IGNORECASE
+)
+# Delimited math (kept whole, even across lines or sentence ends), or where the clause ends.
+_CLAUSE_RE = re.compile(
+    r"(?s)(?P<math>\$\$(?P<d>.+?)\$\$|(?<!\\)\$(?P<i>[^$\n]+?)(?<!\\)\$|\\\((?P<p>.+?)\\\)|\\\[(?P<b>.+?)\\\])"
+    r"|(?P<end>\n|[.!?;](?=\s|$))"
+)
+_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+"
+_EXPR_START_RE = re.compile(rf"(?:[-+\u2212(\[]\s*)*(?:{_NUM}|\\(?![(\[])\S)")
+# One token of a bare expression; a group takes up to three levels of nested braces.
+_EXPR_TOKEN_RE = re.compile(
+    rf"(?P<sp>\s*)(?:(?P<num>{_NUM})|(?P<cmd>\\[A-Za-z]+|\\[^\sA-Za-z])"
+    r"|(?P<group>\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\})"
+    r"|(?P<op>[-+*/^_=()\[\]<>!|%,\u2212\u00d7\u00f7\u00b7])|(?P<var>(?<![A-Za-z])[A-Za-z](?![A-Za-z])))"
 )
 
 
@@ -86,15 +104,41 @@ def boxed_spans(text: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-def anchored_answer(text: str) -> str | None:
-    """Text after the last ``####`` / ``the answer is`` / ``Answer:`` on its line."""
-    found = None
-    for m in _ANCHOR_RE.finditer(text):
-        found = m.group("ans")
-    if found is None:
+def _first_expression(clause: str) -> str | None:
+    """The first delimited span's content or bare expression in ``clause``."""
+    span = next((m for m in _CLAUSE_RE.finditer(clause) if m.group("math")), None)
+    start = _EXPR_START_RE.search(clause)
+    if span and (start is None or span.start() <= start.start()):
+        return next(g for g in span.group("d", "i", "p", "b") if g is not None).strip() or None
+    if start is None:
         return None
-    found = found.strip().rstrip(".").strip()
-    return found or None
+    pos, prev = start.start(), ""
+    while (tok := _EXPR_TOKEN_RE.match(clause, pos)) and tok.end() > pos:
+        # A letter is a variable only next to its operand ("2x", "+ y"), else it is a word ("5 a day").
+        if tok.group("var") and tok.group("sp") and prev != "op":
+            break
+        prev = tok.lastgroup or ""
+        pos = tok.end()
+    return clause[start.start() : pos].rstrip(" \t,;:=+-*/^_(\\[<>|\u2212") or None
+
+
+def last_anchor(text: str) -> tuple[str, str | None] | None:
+    """(the last anchor, lower-cased, and the first expression of its clause), or None."""
+    matches = list(_ANCHOR_RE.finditer(text))
+    if not matches:
+        return None
+    found = matches[-1]
+    # The clause may start on a later line ("Final answer:\n\n$$..$$"); it ends with its sentence.
+    start = len(text) - len(text[found.end() :].lstrip(" \t\r\n*_:"))
+    end = next((m.start() for m in _CLAUSE_RE.finditer(text, start) if m.group("end")), len(text))
+    label = re.sub(r"\s+", " ", re.sub(r"[*_]", "", found.group(0))).strip().lower()
+    return label, _first_expression(text[start:end])
+
+
+def anchored_answer(text: str) -> str | None:
+    """The expression right after the last ``####`` / ``the answer is`` / ``Answer:``."""
+    anchor = last_anchor(text)
+    return anchor[1] if anchor else None
 
 
 def _normalise(text: str) -> str:
@@ -121,26 +165,31 @@ def _grade(target: str, answer: str) -> dict[str, Any]:
 
     answer = _normalise(answer)
     boxes = [content for _, _, content in boxed_spans(answer)]
-    attempts: list[tuple[str, str, str]] = []  # (method, text to parse, extracted string)
+    attempts: list[tuple[str, str, str, str]] = []  # (method, extraction, text to parse, extracted)
+    anchor = None if boxes else last_anchor(answer)
     if boxes:
-        attempts.append(("boxed", f"\\boxed{{{boxes[-1]}}}", boxes[-1]))
+        attempts.append(("boxed", "boxed", f"\\boxed{{{boxes[-1]}}}", boxes[-1]))
         if len(boxes) > 1 and multi:
             joined = ", ".join(boxes)
-            attempts.append(("boxed_set", f"\\boxed{{{joined}}}", joined))
-    elif (anchored := anchored_answer(answer)) is not None:
-        attempts.append(("anchor", anchored, anchored))
+            attempts.append(("boxed_set", "boxed-set", f"\\boxed{{{joined}}}", joined))
+    elif anchor and anchor[1] and _parse(f"\\boxed{{{anchor[1]}}}"):
+        # Boxed, so math-verify reads bare LaTeX ("2x + 1", "(1, 2]") whole instead of taking its
+        # last number; its parses are cached, so checking here first costs little.
+        attempts.append(("anchor", f"anchor:{anchor[0]}", f"\\boxed{{{anchor[1]}}}", anchor[1]))
     else:
-        attempts.append(("search", answer, ""))
+        attempts.append(("search", "last-expression", answer, ""))
 
-    first_extracted: str | None = None
-    for method, text, extracted in attempts:
+    first: tuple[str | None, str] | None = None  # (extracted, extraction) of the first attempt
+    for method, extraction, text, extracted in attempts:
         pred = _parse(text)
         shown = extracted or (str(pred[-1]) if pred else "")
-        if first_extracted is None:
-            first_extracted = shown or None
+        extraction = extraction if pred or extracted else "none"  # an unparseable box is still "boxed"
+        if first is None:
+            first = (shown or None, extraction)
         if pred and verify(gold, pred, timeout_seconds=VERIFY_TIMEOUT_S):
-            return {"correct": True, "extracted": shown or None, "method": method}
-    return {"correct": False, "extracted": first_extracted, "method": attempts[0][0]}
+            return {"correct": True, "extracted": shown or None, "method": method, "extraction": extraction}
+    assert first is not None
+    return {"correct": False, "extracted": first[0], "method": attempts[0][0], "extraction": first[1]}
 
 
 def _serve() -> None:
@@ -277,6 +326,7 @@ def score_math(answer: str, target: Any, item: Mapping[str, Any], truncated: boo
         raise CotbenchError("math scorer: the item has no reference answer")
     reply = grade(str(target).strip(), answer)
     details = {"method": reply["method"]}
-    if "error" in reply:
-        details["error"] = reply["error"]
+    for key in ("extraction", "error"):
+        if key in reply:
+            details[key] = reply[key]
     return Score(1.0 if reply["correct"] else 0.0, extracted=reply["extracted"], details=details)
