@@ -150,3 +150,131 @@ def test_main_block_does_not_run_for_function_tests_but_does_for_stdin_programs(
     stdin_item = {"public_test_cases": [{"input": "4\n", "output": "8\n", "testtype": "stdin"}]}
     main_only = "def double(n):\n    return 2 * n\n\nif __name__ == '__main__':\n    print(double(int(input())))\n"
     assert score_code(f"```python\n{main_only}```", None, stdin_item, False).value == 1.0
+
+
+# Answers with several fenced blocks: the solution is often followed by an "Example usage" block.
+ADD_ITEM = {
+    "prompt": "def add(a, b):\n    \"\"\"Sum of a and b.\"\"\"\n",
+    "entry_point": "add",
+    "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(-1, 1) == 0\n",
+}
+OCC_ITEM = {  # MBPP task 11, as the mbpp loader builds it
+    "id": "11", "test_imports": [],
+    "test_list": ['assert remove_Occ("hello","l") == "heo"', 'assert remove_Occ("abcda","a") == "bcd"',
+                  'assert remove_Occ("PHP","P") == "H"'],
+}
+ADD_OK = "def add(a, b):\n    return a + b\n"
+ADD_BAD = "def add(a, b):\n    return a - b\n"
+OCC_OK = ("def remove_Occ(s, ch):\n    i = s.find(ch)\n    s = s[:i] + s[i + 1:]\n"
+          "    j = s.rfind(ch)\n    return s[:j] + s[j + 1:]\n")
+
+
+def _fences(*blocks: str, lang: str = "python") -> str:
+    return "\n".join(f"Step {i}:\n```{lang}\n{b}```" for i, b in enumerate(blocks, 1))
+
+
+@pytest.mark.parametrize(
+    "item, answer, source",
+    [
+        (ADD_ITEM, f"Here is the solution:\n```python\n{ADD_OK}```\nExample usage:\n```python\nprint(add(2, 3))\n```",
+         "block 1 defining add"),
+        (OCC_ITEM, _fences(OCC_OK, 'print(remove_Occ("hello", "l"))  # heo\n'), "block 1 defining remove_Occ"),
+        (OCC_ITEM, _fences(OCC_OK, 's = input()\nprint(remove_Occ(s, "l"))\n', lang=""), "block 1 defining remove_Occ"),
+    ],
+)
+def test_example_usage_block_after_the_solution_is_not_run(item: dict, answer: str, source: str) -> None:
+    scored = score_response("code", f"<think>Easy.</think>\n{answer}", None, item)
+    assert scored.score.value == 1.0, scored.score.details
+    details = scored.score.details
+    assert details["program_source"] == source and "print(" not in details["program"]
+    assert "print(" not in scored.score.extracted
+
+
+def test_last_block_defining_the_entry_point_wins() -> None:
+    wrong_last = score_code(_fences(ADD_OK, ADD_BAD, "print(add(2, 3))\n"), None, ADD_ITEM, False)
+    assert wrong_last.value == 0.0 and wrong_last.details["program_source"] == "block 2 defining add"
+    right_last = score_code(_fences(ADD_BAD, ADD_OK, "print(add(2, 3))\n"), None, ADD_ITEM, False)
+    assert right_last.value == 1.0 and right_last.details["program_source"] == "block 2 defining add"
+
+
+def test_helpers_from_other_blocks_are_assembled_without_example_code() -> None:
+    helper = ("import functools\nimport operator\n\n@functools.lru_cache(maxsize=None)\n"
+              "def _plus(a, b):\n    return operator.add(a, b)\n\nprint(_plus(1, 1))\n")
+    answer = _fences(helper, "def add(a, b):\n    return _plus(a, b)\n", "assert add(2, 2) == 5\nprint(add(2, 3))\n")
+    score = score_code(answer, None, ADD_ITEM, False)
+    assert score.value == 1.0, score.details
+    assert score.details["program_source"] == "assembled from 2 blocks"
+    assert "print(" not in score.details["program"] and "assert add" not in score.details["program"]
+    # MBPP: a class and the function the tests call, in separate blocks, none defining both
+    item = {"test_list": ["assert longest([Pair(1, 2), Pair(3, 4)]) == 2"]}
+    blocks = ("class Pair:\n    def __init__(self, a, b):\n        self.a, self.b = a, b\n",
+              "LIMIT = 10\nunused = input()\n\ndef longest(ps):\n    return min(len(ps), LIMIT)\n",
+              "print(longest([Pair(1, 2)]))\n")
+    score = score_code(_fences(*blocks), None, item, False)
+    assert score.value == 1.0, score.details
+    assert score.details["program_source"] == "assembled from 2 blocks" and "input()" not in score.details["program"]
+
+
+def test_blocks_with_syntax_errors_are_skipped() -> None:
+    broken = "def add(a, b)\n    return a - b\n"
+    score = score_code(_fences(ADD_OK, broken, "print(add(2, 3))\n"), None, ADD_ITEM, False)
+    assert score.value == 1.0 and score.details["program_source"] == "block 1 defining add"
+    # nothing parses: the last block runs, as before
+    score = score_code(_fences("def add(a, b) return a\n", broken), None, ADD_ITEM, False)
+    assert score.value == 0.0 and score.details["program_source"] == "last block"
+
+
+def test_unfenced_and_body_only_answers() -> None:
+    plain = score_code(ADD_OK, None, ADD_ITEM, False)
+    assert plain.value == 1.0 and plain.details["program_source"] == "whole answer"
+    unclosed = score_code(f"```python\n{ADD_OK}", None, ADD_ITEM, False)
+    assert unclosed.value == 1.0 and unclosed.details["program_source"] == "unclosed block"
+    body = score_code(_fences("    return a + b\n", "print(add(2, 3))\n"), None, ADD_ITEM, False)
+    assert body.value == 1.0 and body.details["program_source"] == "body in block 1"
+    unindented = score_code(_fences("return a + b\n"), None, ADD_ITEM, False)
+    assert unindented.value == 1.0, unindented.details
+    # no entry point to look for (stdin programs): the last block runs whole, as before
+    stdin_item = {"public_test_cases": [{"input": "4\n", "output": "8\n", "testtype": "stdin"}]}
+    stdin = score_code(_fences("def double(n):\n    return 2 * n\n", "print(double(int(input())))\n"),
+                       None, stdin_item, False)
+    assert stdin.value == 0.0 and stdin.details["program_source"] == "last block"
+
+
+def test_program_selection_only_parses_and_the_program_runs_in_the_sandbox(monkeypatch: pytest.MonkeyPatch,
+                                                                           tmp_path: Path) -> None:
+    import cotbench.scoring.code as code_mod
+
+    marker = tmp_path / "ran-on-host"
+    side_effect = f"open({str(marker)!r}, 'w').write('x')\n"
+    ran: list[str] = []
+    real = code_mod.run_tests
+    monkeypatch.setattr(code_mod, "run_tests", lambda program, *a, **k: ran.append(program) or real(program, *a, **k))
+    deep = "x = " + "-" * 200_000 + "1\n"  # ast.parse raises MemoryError/RecursionError on this
+    answer = _fences(f"def _h():\n    return 0\n{side_effect}", deep, "(" * 5000 + "\n",
+                     f"def add(a, b):\n    return a + b\n{side_effect}", "x\0 = 1\n")
+    score = score_code(answer, None, ADD_ITEM, False)
+    assert not marker.exists() and len(ran) == 1 and ran[0].startswith(ADD_ITEM["prompt"])
+    assert score.details["program_source"] == "block 4 defining add"
+    long = score_code(_fences(ADD_OK + "\n".join(f"# {i}" for i in range(2000))), None, ADD_ITEM, False)
+    assert long.value == 1.0 and len(long.details["program"]) < 4100
+
+
+def test_a_test_block_importing_the_solution_does_not_define_it() -> None:
+    pytest_block = "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+    score = score_code(_fences(ADD_OK, pytest_block), None, ADD_ITEM, False)
+    assert score.value == 1.0 and score.details["program_source"] == "block 1 defining add"
+    # assembling too: the definition wins over the later import of the same name
+    score = score_code(_fences("def _plus(a, b):\n    return a + b\n", "def add(a, b):\n    return _plus(a, b)\n",
+                               pytest_block), None, ADD_ITEM, False)
+    assert score.value == 1.0 and score.details["program_source"] == "assembled from 2 blocks"
+
+
+def test_mbpp_names_from_the_solutions_imports_and_shadowed_builtins() -> None:
+    sizes = {"test_list": ["assert tuple_size((1, 2)) == sys.getsizeof((1, 2))"]}  # MBPP 596: sys comes from the code
+    answer = _fences("import sys\n\ndef tuple_size(t):\n    return sys.getsizeof(t)\n", "print(tuple_size((1,)))\n")
+    score = score_code(answer, None, sizes, False)
+    assert score.value == 1.0 and score.details["program_source"] == "block 1 defining sys, tuple_size"
+    divisors = {"test_list": ["assert sum(10, 15) == 6"]}  # MBPP 126 defines its own sum
+    answer = _fences("def sum(a, b):\n    return 6 if (a, b) == (10, 15) else 0\n", "print(sum(10, 15))\n")
+    score = score_code(answer, None, divisors, False)
+    assert score.value == 1.0 and score.details["program_source"] == "block 1 defining sum"

@@ -1,7 +1,19 @@
 """The ``code`` scorer: extract a program from the answer and run it against the item's tests.
 
-Program: the last fenced ```python (or ```py) block, else the last untagged fenced block, else
-the whole answer. Item shapes understood:
+Program: the fenced ```python (or ```py) blocks, else the untagged fenced blocks, else the whole
+answer. When the item names the function the tests call (HumanEval ``entry_point``; MBPP: the
+names its asserts use), answers often add an "Example usage" block after the solution, so (in the
+manner of the EvalPlus / bigcode "sanitize" step) blocks are only *parsed* with ``ast`` and:
+1. the last block defining every such name (at least one by ``def``/``class``: a test block's
+   ``from solution import f`` defines nothing) runs as written, unless it uses names only
+   other blocks define; then
+2. the program is assembled from all blocks: the imports, functions, classes and top-level
+   assignments the entry names reach (the last definition of a name wins over earlier ones and
+   over imports of it), in answer order; example calls, prints and asserts are left out;
+3. (HumanEval) else the last block that reads as a bare function body;
+4. else the last block, as before. Other items (stdin programs) always run the last block.
+Blocks that do not parse are skipped. Nothing from the answer runs outside the sandbox.
+Item shapes understood:
 - HumanEval: ``prompt`` (signature + docstring), ``entry_point``, ``test`` defining ``check``.
   The completion may be the whole function or only its body; it is appended to the prompt
   (so helpers and imports in the prompt stay defined) and ``check(entry_point)`` is run.
@@ -11,15 +23,18 @@ the whole answer. Item shapes understood:
   ``{input, output, testtype}``): ``stdin`` tests feed input and compare stdout; ``functional``
   tests call ``Solution().<metadata.func_name>`` with one JSON argument per input line.
 - anything else with a ``test`` string: run after the program.
-Score 1 only when every test passes; details carry passed/total and the pass fraction.
+Score 1 only when every test passes; details carry passed/total, the pass fraction, the program
+that ran (``program``, cut) and how it was chosen (``program_source``).
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 import json
 import re
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cotbench.errors import CotbenchError
@@ -27,19 +42,152 @@ from cotbench.scoring.base import Score, register_scorer
 from cotbench.scoring.sandbox import CodeTest, IOTest, Limits, Test, run_tests
 
 _FENCE_RE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+_UNCLOSED_RE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*)$", re.DOTALL)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_KEPT = (*_DEFS, ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign)
+_BUILTINS = frozenset(dir(builtins))
+PROGRAM_LIMIT = 4000
+
+
+def code_blocks(answer: str) -> list[str]:
+    """The fenced python blocks, else the untagged ones, in answer order."""
+    blocks = _FENCE_RE.findall(answer)
+    python = [body for lang, body in blocks if lang.lower() in {"python", "py", "python3"}]
+    return python or [body for lang, body in blocks if not lang]
 
 
 def extract_program(answer: str) -> str:
-    """The code the answer commits to (see module doc)."""
-    blocks = _FENCE_RE.findall(answer)
-    python = [body for lang, body in blocks if lang.lower() in {"python", "py", "python3"}]
-    untagged = [body for lang, body in blocks if not lang]
-    if python:
-        return python[-1]
-    if untagged:
-        return untagged[-1]
-    unclosed = re.search(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*)$", answer, re.DOTALL)
+    """The last block, else an unclosed fence's code, else the whole answer."""
+    blocks = code_blocks(answer)
+    if blocks:
+        return blocks[-1]
+    unclosed = _UNCLOSED_RE.search(answer)
     return unclosed.group(1) if unclosed else answer
+
+
+def _parse(code: str) -> ast.Module | None:
+    """``code`` parsed, never run; None when it does not parse (deep nesting exhausts the parser)."""
+    try:
+        return ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _binds(node: ast.stmt) -> set[str]:
+    """Names a kept top-level statement binds (``*`` for a star import)."""
+    if isinstance(node, _DEFS):
+        return {node.name}
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _names(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """(names read, names bound) anywhere in ``tree``, scopes ignored."""
+    read: set[str] = set()
+    bound: set[str] = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name):
+            (read if isinstance(n.ctx, ast.Load) else bound).add(n.id)
+        elif isinstance(n, ast.arg):
+            bound.add(n.arg)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            bound.add(n.name)
+        elif isinstance(n, _DEFS) or _is_import(n):
+            bound |= _binds(n)
+    return read, bound
+
+
+def _is_import(node: ast.stmt) -> bool:
+    return isinstance(node, (ast.Import, ast.ImportFrom))
+
+
+def _defines(tree: ast.Module, need: frozenset[str]) -> bool:
+    """Whether the block binds every needed name, at least one of them by def/class."""
+    binds = {name for n in tree.body if isinstance(n, _KEPT) for name in _binds(n)}
+    return need <= binds and any(isinstance(n, _DEFS) and n.name in need for n in tree.body)
+
+
+def _source(code: str, node: ast.stmt) -> str:
+    """The statement's own text (a ``;`` neighbour is not part of it), decorators included."""
+    decorators = [f"@{ast.get_source_segment(code, d)}\n" for d in getattr(node, "decorator_list", [])]
+    return "".join(decorators) + (ast.get_source_segment(code, node) or "")
+
+
+def _assemble(blocks: Sequence[str], trees: Sequence[ast.Module | None],
+              entry: frozenset[str]) -> tuple[str, str] | None:
+    """The definitions ``entry`` reaches, from every block (see module doc, step 2)."""
+    stmts = [(i, n) for i, t in enumerate(trees) if t for n in t.body if isinstance(n, _KEPT)]
+    last: dict[str, int] = {}
+    for k, (_, node) in enumerate(stmts):
+        for name in _binds(node):
+            if not (_is_import(node) and name in last and not _is_import(stmts[last[name]][1])):
+                last[name] = k
+    if not entry <= last.keys() or not any(isinstance(stmts[last[e]][1], _DEFS) for e in entry):
+        return None
+    keep = {k for k, (_, n) in enumerate(stmts) if "*" in _binds(n)}  # what it binds is unknown
+    todo = list(entry)
+    while todo:
+        k = last.get(todo.pop(), -1)
+        if k >= 0 and k not in keep:
+            keep.add(k)
+            todo.extend(_names(stmts[k][1])[0])
+    parts = [_source(blocks[stmts[k][0]], stmts[k][1]) for k in sorted(keep)]
+    return "\n\n".join(parts) + "\n", f"assembled from {len({stmts[k][0] for k in keep})} blocks"
+
+
+def _is_body(code: str) -> bool:
+    """Whether ``code`` reads as a function body: it parses inside a def and returns there."""
+    tree = _parse("def _f():\n" + textwrap.indent(textwrap.dedent(code), "    "))
+    stack = list(ast.iter_child_nodes(tree.body[0])) if tree else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            return True
+        if not isinstance(node, (*_DEFS, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def select_program(answer: str, entry: frozenset[str] = frozenset(), body_ok: bool = False) -> tuple[str, str]:
+    """The code to run and how it was chosen (see module doc). ``entry``: the names the tests
+    call; ``body_ok``: a bare function body is a valid answer (HumanEval)."""
+    blocks = code_blocks(answer)
+    if not blocks:
+        return extract_program(answer), "unclosed block" if _UNCLOSED_RE.search(answer) else "whole answer"
+    if not entry:
+        return blocks[-1], "last block"
+    trees = [_parse(b) for b in blocks]
+    # a builtin the tests use is needed only when no other name is (MBPP 126 defines its own sum)
+    defined = {n.name for t in trees if t for n in t.body if isinstance(n, _DEFS)}
+    entry = frozenset(entry - _BUILTINS) or entry & defined
+    if not entry:
+        return blocks[-1], "last block"
+    defining = [(i, t) for i, t in enumerate(trees) if t and _defines(t, entry)]
+    if defining:
+        i, tree = defining[-1]
+        read, bound = _names(tree)
+        elsewhere = {name for j, t in enumerate(trees) if t and j != i
+                     for n in t.body if isinstance(n, _KEPT) for name in _binds(n)}
+        if not (read - bound - _BUILTINS) & elsewhere:
+            return blocks[i], f"block {i + 1} defining {', '.join(sorted(entry))}"
+    assembled = _assemble(blocks, trees, entry)
+    if assembled:
+        return assembled
+    bodies = [i for i, b in enumerate(blocks) if body_ok and _is_body(b)]
+    if bodies:
+        return blocks[bodies[-1]], f"body in block {bodies[-1] + 1}"
+    return blocks[-1], "last block"
+
+
+def asserted_names(tests: Sequence[str], head: str = "") -> frozenset[str]:
+    """Names the MBPP asserts read that neither they nor the test imports provide."""
+    tree, head_tree = _parse("\n".join(tests)), _parse(head)
+    if tree is None:
+        return frozenset()
+    read, bound = _names(tree)
+    return frozenset(read - bound - (_names(head_tree)[1] if head_tree else set()))
 
 
 def humaneval_program(prompt: str, completion: str, entry_point: str) -> str:
@@ -86,25 +234,34 @@ def _livecodebench_tests(item: Mapping[str, Any]) -> list[Test]:
 
 def build_job(answer: str, item: Mapping[str, Any]) -> tuple[str, list[Test]]:
     """The program to run and its tests, from the answer and the item's fields."""
-    code = extract_program(answer)
+    program, tests, _, _ = _job(answer, item)
+    return program, tests
+
+
+def _job(answer: str, item: Mapping[str, Any]) -> tuple[str, list[Test], str, str]:
+    """build_job's program and tests, plus the code chosen from the answer and how."""
     if item.get("entry_point") and item.get("prompt") and item.get("test"):
         entry = str(item["entry_point"])
+        code, source = select_program(answer, frozenset({entry}), body_ok=True)
         program = humaneval_program(str(item["prompt"]), code, entry)
-        return program, [CodeTest(f"{item['test']}\n\ncheck({entry})\n", name="check")]
+        return program, [CodeTest(f"{item['test']}\n\ncheck({entry})\n", name="check")], code, source
     if item.get("test_list"):
-        head = [*map(str, item.get("test_imports") or []), str(item.get("test_setup_code") or "")]
-        program = "\n".join(h for h in head if h.strip()) + "\n" + code
-        return program, [CodeTest(str(t), name=f"assert {i}") for i, t in enumerate(item["test_list"])]
+        tests = [str(t) for t in item["test_list"]]
+        head = "\n".join(h for h in [*map(str, item.get("test_imports") or []),
+                                      str(item.get("test_setup_code") or "")] if h.strip())
+        code, source = select_program(answer, asserted_names(tests, head))
+        return head + "\n" + code, [CodeTest(t, name=f"assert {i}") for i, t in enumerate(tests)], code, source
+    code, source = select_program(answer)
     if item.get("public_test_cases") or item.get("private_test_cases"):
-        return code, _livecodebench_tests(item)
+        return code, _livecodebench_tests(item), code, source
     if item.get("test"):
-        return code, [CodeTest(str(item["test"]), name="test")]
+        return code, [CodeTest(str(item["test"]), name="test")], code, source
     raise CotbenchError("code scorer: the item has no tests (test, test_list or *_test_cases)")
 
 
 @register_scorer("code")
 def score_code(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
-    program, tests = build_job(answer, item)  # validates the item even for empty answers
+    program, tests, code, source = _job(answer, item)  # validates the item even for empty answers
     if truncated or not answer.strip():
         return Score(0.0, details={"reason": "truncated" if truncated else "empty answer", "total": len(tests)})
     limits = Limits(timeout_s=float(item.get("timeout_s", Limits.timeout_s)))
@@ -116,10 +273,12 @@ def score_code(answer: str, target: Any, item: Mapping[str, Any], truncated: boo
         "fraction": round(result.passed / result.total, 4) if result.total else 0.0,
         "duration_s": result.duration_s,
         "sandbox": list(result.layers),
+        "program": code_excerpt(program, PROGRAM_LIMIT),
+        "program_source": source,
     }
     if result.error:
         details["error"] = result.error
-    return Score(1.0 if result.all_passed else 0.0, extracted=code_excerpt(extract_program(answer)), details=details)
+    return Score(1.0 if result.all_passed else 0.0, extracted=code_excerpt(code), details=details)
 
 
 def code_excerpt(program: str, limit: int = 2000) -> str:
