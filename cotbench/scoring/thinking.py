@@ -3,6 +3,15 @@
 Reasoning models wrap their chain of thought in markers such as ``<think>...</think>``.
 Scorers judge only the answer. A think block that is opened but never closed means the
 model ran out of budget while reasoning: the answer is empty and the sample is truncated.
+Some families also wrap the answer (``<|begin_of_solution|>...<|end_of_solution|>``): the
+answer is what the solution block holds, and a solution block opened but never closed is a
+truncated answer, scored as one (0 for capability, unscored for safety).
+
+Markers by family (open reasoning models, checked against their chat templates / model cards):
+``<think>`` DeepSeek-R1 and its distills, Qwen3 / QwQ, Phi-4-reasoning, GLM-Z1, Nemotron,
+OLMo Think; ``<|begin_of_thought|>`` + ``<|begin_of_solution|>`` Sky-T1, Bespoke-Stratos and
+OpenThinker (the OpenThoughts format); ``[THINK]`` Magistral; ``<thought>`` EXAONE Deep;
+``◁think▷`` Kimi; ``<thinking>`` / ``<reasoning>`` common in SFT data.
 """
 
 from __future__ import annotations
@@ -17,7 +26,11 @@ THINK_MARKERS: tuple[tuple[str, str], ...] = (
     ("<reasoning>", "</reasoning>"),
     ("<|begin_of_thought|>", "<|end_of_thought|>"),
     ("◁think▷", "◁/think▷"),
+    ("[THINK]", "[/THINK]"),
+    ("<thought>", "</thought>"),
 )
+# (open, close) pairs around the final answer, after the reasoning.
+SOLUTION_MARKERS: tuple[tuple[str, str], ...] = (("<|begin_of_solution|>", "<|end_of_solution|>"),)
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,30 @@ def split_reasoning(text: str) -> SplitResponse:
     - ``R</think>A`` (template already opened the block in the prompt) -> reasoning R, answer A.
     - ``<think>R`` with no close -> reasoning R, answer "", truncated.
     - no markers -> the whole text is the answer.
+    - then, in the answer, ``<|begin_of_solution|>S<|end_of_solution|>`` -> answer S; with no
+      close -> answer S, truncated.
     """
+    split = _split_thought(text)
+    answer, cut = _solution(split.answer)
+    return SplitResponse(split.reasoning, answer, split.truncated or cut, split.has_reasoning_block)
+
+
+def _solution(answer: str) -> tuple[str, bool]:
+    """The answer inside solution markers, and whether the solution block was left open."""
+    lowered = answer.lower()
+    for open_tag, close_tag in SOLUTION_MARKERS:
+        o, c = open_tag.lower(), close_tag.lower()
+        open_at = lowered.find(o)
+        start = open_at + len(o) if open_at >= 0 else 0
+        close_at = lowered.find(c, start)
+        if close_at >= 0:
+            return answer[start:close_at].strip(), False
+        if open_at >= 0:
+            return answer[start:].strip(), True
+    return answer, False
+
+
+def _split_thought(text: str) -> SplitResponse:
     lowered = text.lower()
     for open_tag, close_tag in THINK_MARKERS:
         o, c = open_tag.lower(), close_tag.lower()
