@@ -12,10 +12,18 @@ from cotbench.errors import MissingDependencyError, ModelLoadError
 from cotbench.models.generator import Completion, Generator, GenRequest, trim_at_stop, word_count
 
 
-def _reasoning_wrapped(content: str, reasoning: str | None) -> str:
+def _reasoning_wrapped(content: str, reasoning: str | None, cut: bool = False) -> str:
     """Servers with a reasoning parser return the chain of thought apart; put it back
-    in <think> tags so every backend yields the same raw-output shape."""
-    return f"<think>{reasoning}</think>{content}" if reasoning else content
+    in <think> tags so every backend yields the same raw-output shape.
+
+    A response stopped by the token budget with reasoning and no content was cut while it was
+    still thinking: the block stays open, so it reads as truncated, not as an empty answer
+    (which would count as a refusal on harmful prompts and an over-refusal on benign ones)."""
+    if not reasoning:
+        return content
+    if cut and not content.strip():
+        return f"<think>{reasoning}"
+    return f"<think>{reasoning}</think>{content}"
 
 
 class OpenAIGenerator(Generator):
@@ -60,10 +68,10 @@ class OpenAIGenerator(Generator):
             raise ModelLoadError(f"request to {self.client.base_url} failed: {exc}") from None
         choice = resp.choices[0]
         msg = choice.message
-        text = _reasoning_wrapped(msg.content or "", getattr(msg, "reasoning_content", None)
-                                  or getattr(msg, "reasoning", None))
-        text, _ = trim_at_stop(text, s.stop)
         finish = {"stop": "stop", "length": "length"}.get(choice.finish_reason or "", "unknown")
+        text = _reasoning_wrapped(msg.content or "", getattr(msg, "reasoning_content", None)
+                                  or getattr(msg, "reasoning", None), cut=finish == "length")
+        text, _ = trim_at_stop(text, s.stop)
         tokens = resp.usage.completion_tokens if resp.usage else word_count(text)
         return Completion(text, finish, tokens, time.perf_counter() - start)  # type: ignore[arg-type]
 
