@@ -81,7 +81,9 @@ def make_record(
         score=s.value,
         label=s.label,
         category=item.category,
-        truncated=scored.truncated,
+        # cut inside its reasoning: truncated and scored as such; cut while answering (or a model
+        # that does not reason): scored on what it said, and still marked truncated
+        truncated=scored.truncated or completion.finish_reason == "length",
         finish_reason=completion.finish_reason,
         reasoning_tokens=count_tokens(scored.reasoning),
         answer_tokens=count_tokens(scored.answer),

@@ -9,6 +9,7 @@ from typing import Any
 from cotbench.errors import ModelLoadError
 from cotbench.models.generator import Completion, Generator, GenRequest, trim_at_stop
 from cotbench.results.schema import GenerationSettings
+from cotbench.scoring.thinking import with_opened_reasoning
 
 
 def _torch_dtype(name: str | None) -> Any:
@@ -139,7 +140,7 @@ class TransformersGenerator(Generator):
         new = seqs[:, enc["input_ids"].shape[1] :]
         eos_ids = set(self._eos_ids())
         completions = []
-        for row in new.tolist():
+        for prompt, row in zip(texts, new.tolist(), strict=True):
             # Drop padding after EOS; count what the model actually produced.
             n = len(row)
             hit_eos = False
@@ -149,6 +150,7 @@ class TransformersGenerator(Generator):
                     break
             text = self.tokenizer.decode(row[:n], skip_special_tokens=False)
             text, hit_stop = trim_at_stop(text, settings.stop)
+            text = with_opened_reasoning(prompt, text)
             finish = "stop" if hit_eos or hit_stop or n < settings.max_tokens else "length"
             completions.append(Completion(text=text, finish_reason=finish, output_tokens=n, latency_s=per_request))
         return completions

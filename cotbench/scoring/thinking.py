@@ -89,6 +89,22 @@ def _split_thought(text: str) -> SplitResponse:
     return SplitResponse("", text.strip(), False, False)
 
 
+def opened_marker(rendered_prompt: str) -> str | None:
+    """The reasoning marker a rendered chat prompt ends with, if any: templates of R1 distills,
+    Qwen3 thinking and many SFT checkpoints pre-fill ``<think>`` so the output never opens it."""
+    tail = rendered_prompt.rstrip().lower()
+    return next((o for o, _ in THINK_MARKERS if tail.endswith(o.lower())), None)
+
+
+def with_opened_reasoning(rendered_prompt: str, completion: str) -> str:
+    """The completion as the model's whole turn: the pre-filled marker put back in front, so an
+    unfinished thought reads as an open block (truncated), never as the answer."""
+    marker = opened_marker(rendered_prompt)
+    if marker is None or completion.lstrip().lower().startswith(marker.lower()):
+        return completion
+    return marker + completion
+
+
 _WS = re.compile(r"\s+")
 
 
