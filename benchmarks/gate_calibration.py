@@ -46,7 +46,7 @@ def rates(cell: cal.Cell, margin: float, direction: str, reps: int) -> tuple[flo
             strata = cal.paired_strata(cell, delta, reps, rng)
         else:  # a rate that rose by `margin`, oriented by the gate as 1 - v: the test sees -margin
             strata = cal.mirror(cal.paired_strata(cell, -delta, reps, rng))
-        est, n, p_ni, p_reg = score_strata(strata, margin, ALPHA)
+        est, n, p_ni, p_reg = score_strata(strata, margin)
         out.append(float((decide_many(est, n, p_ni, p_reg, margin, ALPHA, 2) == wanted).mean()))
     return out[0], out[1]
 

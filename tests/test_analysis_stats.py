@@ -9,7 +9,6 @@ import pytest
 from scipy import stats as sps
 
 from cotbench.analysis import stats
-from cotbench.errors import CotbenchError
 from cotbench.results.schema import SampleRecord
 
 

@@ -272,3 +272,18 @@ def test_disjoint_items_are_not_compared(tmp_path: Path) -> None:
     last = s.points[-1]
     assert last.delta is None and last.n_compared == 0 and "no item shared" in last.note
     assert s.verdict == "inconclusive" and "by step None" not in s.reading and "step 20" in s.reading
+
+
+def test_single_task_p_value_and_interval_agree() -> None:
+    """A single-task dip used McNemar's p with a normal-theory CI, which could disagree."""
+    rng = np.random.default_rng(21)
+    checked = 0
+    for _ in range(40):
+        n = int(rng.integers(8, 60))
+        s = _series(rng, n, [0.0, -0.2, -0.1, 0.0, 0.05, 0.1, 0.0, -0.05], paired=True)
+        for p in s.points:
+            if p.p_worse is None or abs(p.p_worse - 0.025) < 1e-6:
+                continue
+            assert (p.p_worse < 0.025) == (p.delta_ci_high < 0), (n, p)
+            checked += 1
+    assert checked > 200

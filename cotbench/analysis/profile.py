@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
-from scipy import stats as sps
 
 from cotbench.analysis import behaviour as bh
 from cotbench.analysis import comparability, runs, stats
@@ -260,23 +259,17 @@ def _compare(a: Sequence[SampleRecord], b: Sequence[SampleRecord], value: Value,
 
 
 def _t_interval(est: Estimate, pairs: Sequence[stats.Paired], alpha: float) -> None:
-    """Paired t interval of a mean over tasks of unbounded differences (Welch-Satterthwaite df)."""
-    ns = [p.n for p in pairs]
+    """Paired t interval of a mean over tasks of unbounded differences (``stats.stratified_t``)."""
     k = len(pairs)
     method = "paired t" if k == 1 else f"mean of {k} tasks; paired t (Welch-Satterthwaite)"
-    if min(ns) < 2:
+    result = stats.stratified_t([p.diff for p in pairs], alpha)
+    if result is None:
         est.method = f"{method}; no interval with a single item"
         return
-    var = [float(np.var(p.diff, ddof=1)) / p.n for p in pairs]
-    se = math.sqrt(sum(var)) / k
-    assert est.delta is not None
-    if se == 0:
-        est.ci_low = est.ci_high = est.delta
-        est.method = f"{method}; every item differs by the same amount (zero width is the data's)"
-        return
-    df = sum(var) ** 2 / sum(v * v / (n - 1) for v, n in zip(var, ns) if v > 0)
-    half = float(sps.t.ppf(1 - alpha / 2, df)) * se
-    est.ci_low, est.ci_high, est.method = est.delta - half, est.delta + half, method
+    iv, _ = result
+    est.ci_low, est.ci_high = iv.low, iv.high
+    est.method = (f"{method}; every item differs by the same amount (zero width is the data's)"
+                  if iv.low == iv.high else method)
 
 
 def _combine(parts: list[_Cmp], cfg: _Cfg, test: bool = True) -> Estimate:

@@ -16,7 +16,6 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from scipy import stats as sps
@@ -25,8 +24,7 @@ from cotbench.analysis import score
 from cotbench.errors import CotbenchError
 from cotbench.results.schema import SampleRecord
 
-Alternative = Literal["two-sided", "less", "greater"]
-
+Alternative = score.Alternative
 
 
 # -- pairing -------------------------------------------------------------------------------------
@@ -114,19 +112,28 @@ def value_score(groups: Sequence[np.ndarray], alpha: float = 0.05) -> score.Scor
     return score.single(groups, alpha)
 
 
-def paired_t(diff: Sequence[float] | np.ndarray, alpha: float = 0.05) -> tuple[Interval, float] | None:
-    """Student-t interval and two-sided p-value of a mean paired difference of unbounded values
-    (token counts). ``None`` below two items; equal differences give a zero-width interval, which
-    is the data's, not the method's: the caller labels it."""
-    d = np.asarray(diff, dtype=float)
-    if len(d) < 2:
+def stratified_t(diffs: Sequence[Sequence[float] | np.ndarray], alpha: float = 0.05) -> tuple[Interval, float] | None:
+    """Student-t interval and two-sided p-value of the unweighted mean over tasks of mean paired
+    differences of unbounded values (token counts), Welch-Satterthwaite df across tasks. ``None``
+    when a task has fewer than two items; equal differences give a zero-width interval, which is
+    the data's, not the method's: the caller labels it."""
+    ds = [np.asarray(d, dtype=float) for d in diffs]
+    if not ds or min(len(d) for d in ds) < 2:
         return None
-    m, sd = float(d.mean()), float(d.std(ddof=1))
-    if sd == 0:
+    k = len(ds)
+    m = float(np.mean([d.mean() for d in ds]))
+    var = [float(d.var(ddof=1)) / len(d) for d in ds]
+    se = math.sqrt(sum(var)) / k
+    if se == 0:
         return Interval(m, m, m), (1.0 if m == 0 else 0.0)
-    se = sd / math.sqrt(len(d))
-    t = float(sps.t.ppf(1 - alpha / 2, len(d) - 1))
-    return Interval(m, m - t * se, m + t * se), float(2 * sps.t.sf(abs(m / se), len(d) - 1))
+    df = sum(var) ** 2 / sum(v * v / (len(d) - 1) for v, d in zip(var, ds) if v > 0)
+    t = float(sps.t.ppf(1 - alpha / 2, df))
+    return Interval(m, m - t * se, m + t * se), float(2 * sps.t.sf(abs(m / se), df))
+
+
+def paired_t(diff: Sequence[float] | np.ndarray, alpha: float = 0.05) -> tuple[Interval, float] | None:
+    """:func:`stratified_t` of one task: the Student-t interval on n - 1 df."""
+    return stratified_t([diff], alpha)
 
 
 def wilson_cc(x: np.ndarray | float, n: np.ndarray | float, z: float) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,6 @@ from a CSV of aggregate scores, MOVER-Wilson intervals for independent proportio
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections import defaultdict
@@ -265,7 +264,7 @@ def detect(
         shared = [t for t in obs if t in ref_obs]
         points.append(StepPoint(
             step=step, value=v, ci_low=lo, ci_high=hi, n=n, tasks=sorted(obs),
-            reference_value=_value({t: ref_obs[t] for t in shared}, alpha)[0] if shared else None,
+            reference_value=float(np.mean([ref_obs[t].value for t in shared])) if shared else None,
             delta=d.delta if d else None, delta_ci_low=d.low if d else None, delta_ci_high=d.high if d else None,
             n_compared=d.n if d else 0, p_worse=d.p_worse if d else None,
             p_noninferior=d.p_noninferior if d else None,

@@ -61,8 +61,7 @@ def method_for(cand: Sequence[np.ndarray], base: Sequence[np.ndarray]) -> Method
     return "el-score" if one else "stratified-el-score"
 
 
-def score_strata(strata: Sequence[sc.Stratum], margin: float, alpha: float = 0.05
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def score_strata(strata: Sequence[sc.Stratum], margin: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised over replicates: (estimate, total items, p non-inferior, p regression)."""
     est = sum(s.mean for s in strata) / len(strata)
     n = sum(s.n for s in strata)
@@ -90,7 +89,7 @@ def noninferiority(cand: Sequence[np.ndarray], base: Sequence[np.ndarray], margi
     if any(len(c) != len(b) or len(c) == 0 for c, b in zip(cand, base)):
         raise CotbenchError("non-inferiority test needs equal, non-empty paired arrays per stratum")
     strata = [sc.stratum(c - b) for c, b in zip(cand, base)]
-    est, n, p_ni, p_reg = score_strata(strata, margin, alpha)
+    est, n, p_ni, p_reg = score_strata(strata, margin)
     low, high = sc.interval(strata, -1.0, 1.0, sc.critical(strata, 1 - alpha))
     needed = (int(sc.n_needed(strata, margin, float(sps.norm.ppf(1 - alpha)), float(sps.norm.ppf(power)))[0])
               if margin > 0 else None)

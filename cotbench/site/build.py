@@ -37,8 +37,6 @@ from cotbench.site.safety import safe_url, slugify
 from cotbench.site.summary import Summary, summarize
 
 PAGE_SIZE = 25  # samples per sample-browser page
-# Resamples behind each delta interval: enough for stable 95% percentile bounds, and a fifth of
-# the analysis default, which would make the profiles most of a large site's build time.
 SMALL_SITE = 12  # up to this many runs, worker processes cost more than they save
 MAX_BARS = 40  # a task chart with more models than this shows dots by family instead of a bar each
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "

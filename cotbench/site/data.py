@@ -8,6 +8,7 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -39,10 +40,10 @@ class Estimate:
     value: float
     stderr: float
     n: int
-    bounds: tuple[float, float] | None = None
     n_floor: float | None = None
 
-    def _wilson(self) -> tuple[float, float]:
+    @cached_property
+    def _bounds(self) -> tuple[float, float]:
         p = min(max(self.value, 0.0), 1.0)
         floor = float(self.n) if self.n_floor is None else self.n_floor
         n_eff = max(floor, p * (1 - p) / self.stderr**2 if self.stderr > 0 else 0.0)
@@ -53,11 +54,11 @@ class Estimate:
 
     @property
     def low(self) -> float:
-        return self.bounds[0] if self.bounds is not None else self._wilson()[0]
+        return self._bounds[0]
 
     @property
     def high(self) -> float:
-        return self.bounds[1] if self.bounds is not None else self._wilson()[1]
+        return self._bounds[1]
 
     @property
     def ok(self) -> bool:

@@ -55,7 +55,7 @@ def summarize(entry: Entry) -> Summary:
     return Summary(
         domains=domains,
         harmful_compliance=macro_mean(harmful),
-        over_refusal=Estimate(1 - answered.value, answered.stderr, answered.n, (1 - answered.high, 1 - answered.low))
-        if answered else None,
+        # Wilson's interval is symmetric in p -> 1 - p, so the complement keeps the same effective size
+        over_refusal=Estimate(1 - answered.value, answered.stderr, answered.n, answered.n_floor) if answered else None,
         tokens=sum(tokens) / len(tokens) if tokens else 0.0,
     )
