@@ -278,3 +278,24 @@ def test_mbpp_names_from_the_solutions_imports_and_shadowed_builtins() -> None:
     answer = _fences("def sum(a, b):\n    return 6 if (a, b) == (10, 15) else 0\n", "print(sum(10, 15))\n")
     score = score_code(answer, None, divisors, False)
     assert score.value == 1.0 and score.details["program_source"] == "block 1 defining sum"
+
+
+def test_humaneval_helpers_come_from_the_prompt_not_the_answer() -> None:
+    # The tests use the prompt's encoder; an answer that redefines it cannot make a wrong decoder pass.
+    item = {"prompt": "def enc(s):\n    return s[::-1]\n\n\ndef dec(s):\n    \"\"\"Undo enc.\"\"\"\n", "entry_point": "dec",
+            "test": "def check(candidate):\n    assert candidate(enc('abc')) == 'abc'\n    assert candidate('') == ''\n"}
+    rigged = "```python\ndef enc(s):\n    return s\n\n\ndef dec(s):\n    return s\n```"
+    assert score_code(rigged, None, item, False).value == 0.0
+    assert score_code("```python\ndef dec(s):\n    return s[::-1]\n```", None, item, False).value == 1.0
+
+
+def test_a_sandbox_failure_scores_zero_and_the_run_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cotbench.scoring.code as code_mod
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(code_mod, "run_tests", broken)
+    score = score_code("```python\ndef root(n):\n    return math.sqrt(n)\n```", None, MBPP_ITEM, False)
+    assert score.value == 0.0 and score.details["status"] == "sandbox_error"
+    assert score.details["total"] == 4 and "OSError" in score.details["error"]

@@ -25,6 +25,11 @@ Item shapes understood:
 - anything else with a ``test`` string: run after the program.
 Score 1 only when every test passes; details carry passed/total, the pass fraction, the program
 that ran (``program``, cut) and how it was chosen (``program_source``).
+The tests never run next to the program: the sandbox's judge process runs them (HumanEval: the
+prompt, for its helpers, then ``check``; MBPP: the test imports/setup, then each assert) and
+calls the program's functions remotely, comparing the plain values they return itself (see
+``cotbench.scoring.sandbox``). A host-side sandbox failure scores 0 with status
+``sandbox_error`` and a warning, rather than stopping the run.
 """
 
 from __future__ import annotations
@@ -32,14 +37,17 @@ from __future__ import annotations
 import ast
 import builtins
 import json
+import logging
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cotbench.errors import CotbenchError
 from cotbench.scoring.base import Score, register_scorer
 from cotbench.scoring.sandbox import CodeTest, IOTest, Limits, Test, run_tests
+from cotbench.scoring.sandbox import names_read_bound as _names
 
 _FENCE_RE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 _UNCLOSED_RE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*)$", re.DOTALL)
@@ -47,6 +55,7 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _KEPT = (*_DEFS, ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign)
 _BUILTINS = frozenset(dir(builtins))
 PROGRAM_LIMIT = 4000
+_log = logging.getLogger(__name__)
 
 
 def code_blocks(answer: str) -> list[str]:
@@ -81,22 +90,6 @@ def _binds(node: ast.stmt) -> set[str]:
         return {(a.asname or a.name).split(".")[0] for a in node.names}
     targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
     return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
-
-
-def _names(tree: ast.AST) -> tuple[set[str], set[str]]:
-    """(names read, names bound) anywhere in ``tree``, scopes ignored."""
-    read: set[str] = set()
-    bound: set[str] = set()
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name):
-            (read if isinstance(n.ctx, ast.Load) else bound).add(n.id)
-        elif isinstance(n, ast.arg):
-            bound.add(n.arg)
-        elif isinstance(n, ast.ExceptHandler) and n.name:
-            bound.add(n.name)
-        elif isinstance(n, _DEFS) or _is_import(n):
-            bound |= _binds(n)
-    return read, bound
 
 
 def _is_import(node: ast.stmt) -> bool:
@@ -232,40 +225,63 @@ def _livecodebench_tests(item: Mapping[str, Any]) -> list[Test]:
     return tests
 
 
+@dataclass(frozen=True)
+class Job:
+    """What the sandbox gets: the program (model code), the tests, and for the judge the trusted
+    ``setup`` it runs first and the names it must take from the program (see sandbox.run_tests)."""
+
+    program: str
+    tests: list[Test]
+    setup: str = ""
+    remote: tuple[str, ...] = ()
+
+
 def build_job(answer: str, item: Mapping[str, Any]) -> tuple[str, list[Test]]:
     """The program to run and its tests, from the answer and the item's fields."""
-    program, tests, _, _ = _job(answer, item)
-    return program, tests
+    job, _, _ = _job(answer, item)
+    return job.program, job.tests
 
 
-def _job(answer: str, item: Mapping[str, Any]) -> tuple[str, list[Test], str, str]:
-    """build_job's program and tests, plus the code chosen from the answer and how."""
+def _job(answer: str, item: Mapping[str, Any]) -> tuple[Job, str, str]:
+    """build_job's job, plus the code chosen from the answer and how."""
     if item.get("entry_point") and item.get("prompt") and item.get("test"):
         entry = str(item["entry_point"])
         code, source = select_program(answer, frozenset({entry}), body_ok=True)
         program = humaneval_program(str(item["prompt"]), code, entry)
-        return program, [CodeTest(f"{item['test']}\n\ncheck({entry})\n", name="check")], code, source
+        # The judge runs the prompt itself (its helpers, e.g. encode_cyclic, are the tests' own)
+        # and takes only the entry point from the program.
+        test = CodeTest(f"{item['test']}\n\ncheck({entry})\n", name="check")
+        return Job(program, [test], setup=str(item["prompt"]), remote=(entry,)), code, source
     if item.get("test_list"):
         tests = [str(t) for t in item["test_list"]]
         head = "\n".join(h for h in [*map(str, item.get("test_imports") or []),
                                       str(item.get("test_setup_code") or "")] if h.strip())
         code, source = select_program(answer, asserted_names(tests, head))
-        return head + "\n" + code, [CodeTest(t, name=f"assert {i}") for i, t in enumerate(tests)], code, source
+        checks = [CodeTest(t, name=f"assert {i}") for i, t in enumerate(tests)]
+        return Job(head + "\n" + code, checks, setup=head), code, source
     code, source = select_program(answer)
     if item.get("public_test_cases") or item.get("private_test_cases"):
-        return code, _livecodebench_tests(item), code, source
+        return Job(code, _livecodebench_tests(item)), code, source
     if item.get("test"):
-        return code, [CodeTest(str(item["test"]), name="test")], code, source
+        return Job(code, [CodeTest(str(item["test"]), name="test")]), code, source
     raise CotbenchError("code scorer: the item has no tests (test, test_list or *_test_cases)")
 
 
 @register_scorer("code")
 def score_code(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
-    program, tests, code, source = _job(answer, item)  # validates the item even for empty answers
+    job, code, source = _job(answer, item)  # validates the item even for empty answers
+    program, tests = job.program, job.tests
     if truncated or not answer.strip():
         return Score(0.0, details={"reason": "truncated" if truncated else "empty answer", "total": len(tests)})
     limits = Limits(timeout_s=float(item.get("timeout_s", Limits.timeout_s)))
-    result = run_tests(program, tests, limits)
+    try:
+        result = run_tests(program, tests, limits, setup=job.setup, remote=job.remote)
+    except Exception as exc:  # noqa: BLE001 - a host-side sandbox failure must not end the run
+        _log.warning("code scorer: the sandbox failed (%s: %s); scored 0", type(exc).__name__, exc)
+        return Score(0.0, extracted=code_excerpt(code), details={
+            "status": "sandbox_error", "passed": 0, "total": len(tests), "fraction": 0.0,
+            "error": f"the sandbox failed on this host ({type(exc).__name__})",
+            "program": code_excerpt(program, PROGRAM_LIMIT), "program_source": source})
     details: dict[str, Any] = {
         "status": result.status,
         "passed": result.passed,
