@@ -103,7 +103,8 @@ PATHOLOGICAL = [r"\boxed{9^{9^{9^{9}}}}", r"\boxed{(10^{10^{10}})!}"]
 
 def test_pathological_input_returns_zero_quickly() -> None:
     start = time.monotonic()
-    assert _score(PATHOLOGICAL[0], "5") == 0.0
+    score = score_math(PATHOLOGICAL[0], "5", {}, False)
+    assert score.value == 0.0 and score.details["equivalence"] == "timeout"  # math-verify's own limit
     assert time.monotonic() - start < 15  # math-verify's own limit is 2 s; 15 s is slack for slow CI
 
 
@@ -127,7 +128,7 @@ def test_hard_timeout_kills_a_stuck_worker_and_scoring_continues(monkeypatch: py
     # A wall-clock limit far below the worker's own 2 s sympy timeout forces the kill path.
     monkeypatch.setattr(math_scorer, "HARD_TIMEOUT_S", 0.2)
     score = score_math(PATHOLOGICAL[0], "5", {}, False)
-    assert score.value == 0.0 and score.details["error"] == "timeout"
+    assert score.value == 0.0 and score.details["error"] == score.details["equivalence"] == "timeout"
     monkeypatch.undo()
     assert _score(r"\boxed{4}", "4") == 1.0
 
@@ -252,3 +253,196 @@ def test_anchored_answer_takes_the_first_expression_of_the_clause() -> None:
     assert anchored_answer("The answer is 5 a day.") == "5"
     assert anchored_answer("The answer is unclear. We get 4.") is None  # the clause has no expression
     assert anchored_answer("Final answer: see above") is None
+
+
+# ---------------------------------------------------------------- equivalence gaps found on real graded solutions
+# Each case runs both with the fast paths (the default) and with every sample sent to sympy.
+
+EQUAL = [
+    # scientific notation is a number, not an expression in Euler's e
+    ("1e-5", r"\boxed{0.00001}"),
+    ("2.5e3", r"\boxed{2500}"),
+    ("1E-5", r"\boxed{0.00001}"),
+    ("3e-5", r"\boxed{3\times 10^{-5}}"),
+    ("0.00003", r"\boxed{3e-5}"),
+    # a trailing variable is not a unit
+    (r"\frac{1}{m}t", r"\boxed{\frac{t}{m}}"),
+    ("5t", r"\boxed{5t}"),
+    # a percent sign on one side only is the bare number
+    ("12.5", r"\boxed{12.5\%}"),
+    (r"12.5\%", r"\boxed{12.5}"),
+    ("25", r"\boxed{25\%}"),
+    (r"12.5\%", r"\boxed{0.125}"),  # and, as math-verify has it, the number / 100
+    # equations with swapped sides, subscripted names, LaTeX thousands separators
+    ("B=2D, E=2C", r"\boxed{B = 2D, 2C = E}"),
+    ("E_{1},E_{2}", r"\boxed{E_1, E_2}"),
+    (r"10{,}000", r"\boxed{10000}"),
+    ("10000", r"\boxed{10{,}000}"),
+    (r"10\,000", r"\boxed{10000}"),
+    # hard cases
+    ("-5", r"\boxed{-5}"),
+    ("-5", r"\boxed{- 5}"),
+    ("-5", "\\boxed{\u22125}"),
+    (r"-\frac{1}{2}", r"\boxed{-0.5}"),
+    ("-0.5", r"\boxed{\frac{-1}{2}}"),
+    (r"\frac34", r"\boxed{3/4}"),
+    (r"\frac{3}{4}", r"\boxed{0.75}"),
+    (r"\frac{1}{2}", r"\boxed{\dfrac{1}{2}}"),
+    ("(1,2]", r"\boxed{\left(1, 2\right]}"),
+    ("3", r"\boxed{x=3}"),
+    ("x=3", r"\boxed{3}"),
+    ("30", r"\boxed{30^\circ}"),
+    ("30", r"\boxed{30^{\circ}}"),
+    (r"30^\circ", "The angle is 30°."),
+    ("1000", r"\boxed{1,000}"),
+    ("1,000", "#### 1000"),
+    ("1000000", r"\boxed{1,000,000}"),
+    ("1,2", r"\boxed{2, 1}"),
+    ("5", r"\boxed{5\text{ cm}}"),
+    (r"864 \mbox{ inches}^2", r"\boxed{864}"),
+    ("18", r"\boxed{18 \text{ dollars}}"),
+    ("18", "The answer is 18 dollars."),
+    ("0.125", r"\boxed{12.5 percent}"),
+    ("18", r"\boxed{18 dollars}"),  # a unit math-verify's list lacks
+    (r"\frac43", r"\boxed{\frac43\%}"),  # a percent math-verify cannot parse
+    ("-5", r"\boxed{-5\%}"),
+    (r"\$32,\!348", r"\boxed{32348}"),
+    (r"11,\! 111,\! 111,\! 100", r"\boxed{11{,} 111{,} 111{,} 100}"),
+    (r"5 \text{ square units}", r"\boxed{5}"),
+    (r"\left( 3, \frac{\pi}{2} \right)", r"\boxed{(3, \frac{\pi}{2})}"),
+    ("(1,2)", r"\boxed{(1, 2)}"),
+    (r"\frac{270}7\text{ degrees}", r"\boxed{\frac{270}{7}}"),
+]
+
+NOT_EQUAL = [
+    (r"\frac{1}{m}t", r"\boxed{\frac{1}{m}}"),
+    # math-verify's unit stripping used to drop these trailing variables, and a spaced group
+    ("5t", r"\boxed{5}"),
+    ("x + t", r"\boxed{x}"),
+    ("2 + 3d", r"\boxed{5}"),
+    ("2ab", r"\boxed{2}"),
+    (r"10\,000", r"\boxed{0}"),
+    ("1e-5", r"\boxed{1}"),
+    ("2.5e3", r"\boxed{2.5}"),
+    ("12.5", r"\boxed{13\%}"),
+    (r"12.5\%", r"\boxed{12}"),
+    ("1,2", r"\boxed{12}"),
+    ("12", r"\boxed{1,2}"),
+    ("1000", r"\boxed{1,001}"),
+    ("1,000", r"\boxed{100}"),
+    ("-5", r"\boxed{5}"),
+    (r"-\frac{1}{2}", r"\boxed{0.5}"),
+    (r"\frac{1}{3}", r"\boxed{0.33}"),
+    ("(1,2)", r"\boxed{(2, 1)}"),
+    ("(1,2]", r"\boxed{[1,2]}"),
+    ("B=2D, E=2C", r"\boxed{B = 2D, E = 3C}"),
+    ("E_{1},E_{2}", r"\boxed{E_1, E_3}"),
+    ("3", r"\boxed{x=4}"),
+    ("x + 1", r"\boxed{1}"),
+    ("30", r"\boxed{31^\circ}"),
+]
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "sympy"])
+@pytest.mark.parametrize(("target", "answer"), EQUAL)
+def test_equivalence_gaps_equal(target: str, answer: str, fast: bool) -> None:
+    assert math_scorer.grade(target, answer, fast=fast)["correct"] is True
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "sympy"])
+@pytest.mark.parametrize(("target", "answer"), NOT_EQUAL)
+def test_equivalence_gaps_not_equal(target: str, answer: str, fast: bool) -> None:
+    assert math_scorer.grade(target, answer, fast=fast)["correct"] is False
+
+
+def test_the_registered_scorer_grades_the_gaps() -> None:
+    assert [score_response("math", a, t, {}).score.value for t, a in EQUAL[:12]] == [1.0] * 12
+    assert [_score(a, t) for t, a in NOT_EQUAL[:6]] == [0.0] * 6
+
+
+def test_a_prose_reference_is_reported_and_compared_as_a_string() -> None:
+    # math-verify reads this sentence as the number 1, so any answer of 1 used to pass
+    prose = "It has 1 real root."
+    score = score_math(r"\boxed{1}", prose, {}, False)
+    assert score.value == 0.0
+    assert score.details["reference"] == "unparseable" and score.details["reference_reason"] == "prose"
+    assert score.details["equivalence"] == "reference-string"
+    assert _score("We check both cases.\nThe answer is 1.", prose) == 0.0
+    assert _score(r"\boxed{\text{It has 1 real root}}", prose) == 1.0
+    assert _score("Checking the discriminant.\nThe answer is: it has 1 real root.", prose) == 1.0
+    assert _score("Only one real root.\nIt has 1 real root.", prose) == 1.0  # the last line
+    assert _score(r"\boxed{2}", "Only one, namely 1.") == 0.0
+    assert math_scorer.reference_problem(r"\text{Evelyn}") is None  # a one-word answer is not prose
+    assert math_scorer.reference_problem("ab + bc + ca") is None  # products of variables are not words
+    assert math_scorer.reference_problem(r"5 \text{ square units}") is None  # nor is a unit
+    assert _score(r"\boxed{ab+bc+ca}", "ab + bc + ca") == 1.0
+    assert _score(r"\boxed{ab+bc+cd}", "ab + bc + ca") == 0.0
+    assert math_scorer.reference_problem(r"\begin{pmatrix} -1/3 \\ 2/3 \end{pmatrix}") is None
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "sympy"])
+def test_a_reference_math_verify_cannot_parse_is_reported(fast: bool) -> None:
+    reply = math_scorer.grade("#", r"\boxed{1}", fast=fast)
+    assert (reply["correct"], reply["reference"], reply["reference_reason"]) == (False, "unparseable", "no parse")
+    assert math_scorer.grade("#", r"so \boxed{\#}", fast=fast)["correct"] is False
+    assert math_scorer.grade("#", r"so \boxed{ # }", fast=fast)["correct"] is True
+
+
+def test_the_record_names_the_path_that_decided() -> None:
+    def path(answer: str, target: str) -> str:
+        return score_math(answer, target, {}, False).details["equivalence"]
+
+    assert path(r"so \boxed{\dfrac{1}{2}}", r"\frac12") == "string"
+    assert path("work\n#### 1,000", "1000") == "number"
+    assert path("#### 999", "1000") == "number"
+    assert path(r"\boxed{0.5}", r"\frac{1}{2}") == "fraction"
+    assert path(r"\boxed{\sqrt{12}}", r"2\sqrt{3}") == "sympy"
+    assert path("The answer is below. It is 9.", "9") == "sympy"  # no box or anchor: the worker's search
+    assert path(r"\boxed{1}", "It has 1 real root.") == "reference-string"
+
+
+def test_fast_paths_decide_only_what_they_can() -> None:
+    fast = math_scorer.fast_equivalence
+    assert fast("5", "x") is None  # a number vs an expression goes to sympy
+    assert fast("5", "2+3") is None
+    assert fast(r"\frac{1}{3}", "0.3333333") is None  # within math-verify's float rounding: ask it
+    assert fast(r"\frac{1}{3}", "0.33") == (False, "fraction")
+    assert fast("x+1", "x + 1") == (True, "string")
+    assert fast("x+1", "1+x") is None  # different strings are never "not equal"
+    assert fast("1,2", "1, 2") == (True, "string")
+    assert fast("1,2", "12") is None  # a set is not a number
+    assert fast("1" * 500, "1" * 500) == (True, "string")
+    assert fast("1" * 500, "2") is None  # too long for the number path
+
+
+FORMS = ["1000", "1,000", "1000.0", "999", "1e3", r"\frac{2000}{2}", "0.5", r"\frac12", "-0.5", r"-\frac{1}{2}",
+         "12.5", r"12.5\%", "0.125", r"\frac{1}{8}", r"\frac{1}{3}", "0.333333", "0.33", r"3\times 10^{-5}", "0.00003",
+         r"30^\circ", "30", r"5\text{ cm}", "5", "-5", "25", r"25\%", "0.25"]
+
+
+def test_fast_path_verdicts_match_sympy_wherever_they_decide() -> None:
+    decided = 0
+    for target in FORMS:
+        for form in FORMS:
+            verdict = math_scorer.fast_equivalence(target, form)
+            if verdict is not None:
+                decided += 1
+                assert math_scorer._grade(target, f"\\boxed{{{form}}}")["correct"] is verdict[0], (target, form)
+    assert decided > 0.9 * len(FORMS) ** 2
+
+
+def test_grader_speed_benchmark_quick_mode() -> None:
+    import importlib.util
+    import sys
+
+    if not (DATA / "gsm8k").is_dir():
+        pytest.skip("../shared/data is not present")
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "grader_speed.py"
+    spec = importlib.util.spec_from_file_location("grader_speed", path)
+    assert spec and spec.loader
+    bench = sys.modules.setdefault("grader_speed", importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(bench)
+    for name, pairs in bench.samples(DATA, 8, variants=True).items():
+        m = bench.measure(pairs)
+        assert m["differ"] == 0 and m["baseline_correct"] == m["default_correct"] == 1.0, name
+        assert sum(m["paths"].values()) == m["n"]

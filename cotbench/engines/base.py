@@ -64,8 +64,14 @@ def make_record(
     engine: EngineName,
     count_tokens: Callable[[str], int],
 ) -> SampleRecord:
-    scored = score_response(plan.task.scorer, completion.text, item.target, item.fields)
+    scored = score_response(plan.task.scorer, completion.text, item.target, item.fields,
+                            finish_reason=completion.finish_reason)
     s = scored.score
+    if completion.reasoning_tokens is not None:  # the server's own count (usage or its tokenizer)
+        reasoning_tokens = completion.reasoning_tokens
+        answer_tokens = max(completion.output_tokens - reasoning_tokens, 0) if scored.answer else 0
+    else:
+        reasoning_tokens, answer_tokens = count_tokens(scored.reasoning), count_tokens(scored.answer)
     return SampleRecord(
         run_id=run_id,
         task=plan.task.name,
@@ -81,16 +87,14 @@ def make_record(
         score=s.value,
         label=s.label,
         category=item.category,
-        # cut inside its reasoning: truncated and scored as such; cut while answering (or a model
-        # that does not reason): scored on what it said, and still marked truncated
-        truncated=scored.truncated or completion.finish_reason == "length",
+        truncated=scored.cut,  # see score_response for the rule
         finish_reason=completion.finish_reason,
-        reasoning_tokens=count_tokens(scored.reasoning),
-        answer_tokens=count_tokens(scored.answer),
+        reasoning_tokens=reasoning_tokens,
+        answer_tokens=answer_tokens,
         output_tokens=completion.output_tokens,
         latency_s=completion.latency_s,
         engine=engine,
         scorer_mode=s.details.get("scorer_mode", "exact") if s.details else "exact",
         cached=completion.cached,
-        details=s.details,
+        details={**s.details, **scored.split_details},
     )

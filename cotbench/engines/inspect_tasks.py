@@ -55,14 +55,16 @@ def cotbench_scorer(scorer_name: str) -> Any:
 
     async def score(state: TaskState, target: Target) -> Score:
         meta = state.metadata
+        finish = "length" if state.output.stop_reason == "max_tokens" else None
         scored = score_response(scorer_name, state.output.completion, json.loads(meta["target_json"]),
-                                json.loads(meta["fields_json"]))
+                                json.loads(meta["fields_json"]), finish_reason=finish)
         s = scored.score
         return Score(
             value=math.nan if s.value is None else s.value,
             answer=s.extracted,
             explanation=s.label,
-            metadata={"label": s.label, "truncated": scored.truncated, "details": s.details},
+            metadata={"label": s.label, "truncated": scored.cut, "truncation": scored.truncation,
+                      "details": s.details},
         )
 
     return score

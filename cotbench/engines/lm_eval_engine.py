@@ -19,6 +19,7 @@ from cotbench.engines.base import EngineOutput, ModelHandle, Progress, TaskPlan,
 from cotbench.errors import CotbenchError
 from cotbench.models.generator import Completion, GenRequest, derive_seed
 from cotbench.results.schema import GenerationSettings
+from cotbench.scoring.base import scoring_once
 from cotbench.tasks.items import Item
 from cotbench.tasks.registry import LM_EVAL_PREFIX
 
@@ -103,10 +104,14 @@ class LmEvalEngine:
     name = "lm_eval"
 
     def run(self, plans: list[TaskPlan], model: ModelHandle, run_id: str, progress: Progress) -> dict[str, EngineOutput]:
+        logging.getLogger("lm_eval").setLevel(logging.ERROR)
+        with scoring_once():  # lm-eval's process_results and the records share each score
+            return self._run(plans, model, run_id, progress)
+
+    def _run(self, plans: list[TaskPlan], model: ModelHandle, run_id: str, progress: Progress) -> dict[str, EngineOutput]:
         from lm_eval import simple_evaluate
         from lm_eval.tasks import TaskManager
 
-        logging.getLogger("lm_eval").setLevel(logging.ERROR)
         lm = _lm_class()(model, {p.task.name: p.settings for p in plans}, progress)
         results = simple_evaluate(
             model=lm,

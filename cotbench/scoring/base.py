@@ -9,13 +9,16 @@ harnesses cannot disagree on a score.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import json
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from cotbench.scoring.thinking import split_reasoning
+from cotbench.scoring.thinking import SplitResponse, split_reasoning
 
 
 @dataclass(frozen=True)
@@ -69,24 +72,89 @@ def _load_builtin_scorers() -> None:
             importlib.import_module(f"cotbench.scoring.{mod.name}")
 
 
+Truncation = Literal["reasoning", "answer"]
+
+
 @dataclass(frozen=True)
 class ScoredResponse:
     reasoning: str
     answer: str
-    truncated: bool
+    truncated: bool  # cut inside its reasoning or solution block: the scorer saw no finished answer
     score: Score
+    truncation: Truncation | None = None  # "answer": cut at the budget after reasoning, or not reasoning
+    split: SplitResponse | None = None
+
+    @property
+    def split_details(self) -> dict[str, str]:
+        """How the answer was separated, for the record: the markers used and where it was cut."""
+        out: dict[str, str] = {}
+        if self.split and self.split.marker:
+            out["reasoning_marker"] = self.split.marker
+        if self.split and self.split.solution_marker:
+            out["solution_marker"] = self.split.solution_marker
+        if self.truncation:
+            out["truncation"] = self.truncation
+        return out
+
+    @property
+    def cut(self) -> bool:
+        """Whether the response is incomplete at all (what a record's ``truncated`` says)."""
+        return self.truncation is not None
 
 
-def score_response(scorer_name: str, output: str, target: Any, item: Mapping[str, Any]) -> ScoredResponse:
-    """Split reasoning off ``output`` and score the answer. Memoised: both harness adapters
-    and the record builder may ask for the same score, and code scoring is expensive."""
-    return _score_cached(scorer_name, output, json.dumps(target, sort_keys=True, default=str),
-                         json.dumps(dict(item), sort_keys=True, default=str))
+def score_response(scorer_name: str, output: str, target: Any, item: Mapping[str, Any],
+                   finish_reason: str | None = None) -> ScoredResponse:
+    """Split reasoning off ``output`` and score the answer.
 
+    The truncation rule: a response whose reasoning (or solution) block was opened and never
+    closed, by the model or by a chat template that pre-fills the marker, is cut inside its
+    reasoning: the scorer gets an empty answer and ``truncated=True`` (0 for capability,
+    unscored for safety), whatever ``finish_reason`` says. A response that finished its
+    reasoning, or never reasoned, and stopped at the token budget (``finish_reason`` "length")
+    is scored on what it said and reported as truncated ("answer").
 
-@functools.lru_cache(maxsize=4096)
-def _score_cached(scorer_name: str, output: str, target_json: str, item_json: str) -> ScoredResponse:
+    Inside ``scoring_once()`` each distinct response is scored once, however often the harness
+    and the record builder ask for it.
+    """
     split = split_reasoning(output)
-    scorer = get_scorer(scorer_name)
-    score = scorer(split.answer, json.loads(target_json), json.loads(item_json), split.truncated)
-    return ScoredResponse(split.reasoning, split.answer, split.truncated, score)
+    truncation: Truncation | None = (
+        "reasoning" if split.truncated else "answer" if finish_reason == "length" else None
+    )
+    if _memo is None:
+        score = _score(scorer_name, split, target, item)
+    else:
+        key = hashlib.sha256(json.dumps([scorer_name, output, target, dict(item)], sort_keys=True,
+                                        default=str).encode()).digest()
+        with _memo_lock:
+            score = _memo.get(key)
+        if score is None:
+            score = _score(scorer_name, split, target, item)
+            with _memo_lock:
+                _memo[key] = score
+    return ScoredResponse(split.reasoning, split.answer, split.truncated, score, truncation, split)
+
+
+def _score(scorer_name: str, split: SplitResponse, target: Any, item: Mapping[str, Any]) -> Score:
+    return get_scorer(scorer_name)(split.answer, target, item, split.truncated)
+
+
+# Scores by response for the current scoring_once() scope; None outside one. A module global on
+# purpose: lm-eval calls process_results with (doc, results) only, so the memo cannot be passed.
+_memo: dict[bytes, Score] | None = None
+_memo_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def scoring_once() -> Iterator[None]:
+    """Score each distinct response once within this scope (an engine's run): lm-eval's
+    ``process_results`` (or Inspect's scorer) and the record builder share the score, so the
+    sandbox or a judge runs once per response. Nested scopes share the outer memo."""
+    global _memo
+    if _memo is not None:
+        yield
+        return
+    _memo = {}
+    try:
+        yield
+    finally:
+        _memo = None

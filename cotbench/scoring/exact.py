@@ -27,15 +27,20 @@ _BRACKETS = set("()[]{}<>")
 
 def extract_final(answer: str) -> str:
     """The part of ``answer`` that states the final answer (see module doc)."""
-    for pattern in (_ANSWER_IS_RE, _ANSWER_COLON_RE):
+    return extract_with_method(answer)[0]
+
+
+def extract_with_method(answer: str) -> tuple[str, str]:
+    """(the final answer, how: ``anchor:the answer is``, ``anchor:answer:``, ``last-line``, ``none``)."""
+    for pattern, how in ((_ANSWER_IS_RE, "anchor:the answer is"), (_ANSWER_COLON_RE, "anchor:answer:")):
         matches = list(pattern.finditer(answer))
         if matches:
             tail = answer[matches[-1].end() :]
             line = tail.split("\n", 1)[0]
             # "So the answer is 24. Let me double-check..." -> "24": cut at a sentence end.
-            return re.split(r"(?<=[^\d\s])\.\s|(?<=\d)\.\s+(?=[A-Z])", line, maxsplit=1)[0].strip().removesuffix(".")
+            return re.split(r"(?<=[^\d\s])\.\s|(?<=\d)\.\s+(?=[A-Z])", line, maxsplit=1)[0].strip().removesuffix("."), how
     lines = [ln for ln in answer.splitlines() if ln.strip()]
-    return lines[-1] if lines else ""
+    return (lines[-1], "last-line") if lines else ("", "none")
 
 
 def normalize(text: str) -> str:
@@ -81,9 +86,10 @@ def _score(answer: str, target: Any, truncated: bool, same: Any) -> Score:
     targets = target if isinstance(target, list) else [target]
     if not targets or any(t is None or str(t).strip() == "" for t in targets):
         raise CotbenchError(f"exact-match scorer: the item has no usable target ({target!r})")
-    extracted = extract_final(answer).strip()
+    extracted, how = extract_with_method(answer)
+    extracted = extracted.strip()
     ok = bool(extracted) and any(same(extracted, str(t)) for t in targets)
-    return Score(1.0 if ok else 0.0, extracted=extracted or None)
+    return Score(1.0 if ok else 0.0, extracted=extracted or None, details={"extraction": how})
 
 
 @register_scorer("exact")

@@ -77,17 +77,11 @@ def active_judge() -> Judge | None:
 def using_judge(handle: ModelHandle, spec: str, identity: str) -> Iterator[Judge]:
     """Make ``handle`` the grader for judge scorers for the duration of a run."""
     global _active
-    from cotbench.scoring.base import _score_cached
-
     old, _active = _active, Judge(handle, spec, identity)
-    # score_response memoises by (scorer, output, target, item): a new judge must not see the
-    # previous judge's grades.
-    _score_cached.cache_clear()
     try:
         yield _active
     finally:
         _active = old
-        _score_cached.cache_clear()
 
 
 @contextlib.contextmanager

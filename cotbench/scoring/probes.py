@@ -26,14 +26,23 @@ _ANSWER_IS = re.compile(r"(?:final answer|answer)\s*(?:is|:)\s*[:\s]*(.+)", re.I
 
 def final_answer(text: str) -> str | None:
     """The committed answer: last \\boxed{}, else the last 'answer is/Answer:' line, else the last line."""
+    return committed(text)[0]
+
+
+def committed(text: str) -> tuple[str | None, str]:
+    """(the committed answer, how it was found: ``boxed``, ``anchor``, ``last-line`` or ``none``)."""
     boxed = last_boxed(text)
     if boxed is not None:
-        return boxed
+        return boxed, "boxed"
     matches = _ANSWER_IS.findall(text)
     if matches:
-        return matches[-1].strip().strip("*").strip()
+        return matches[-1].strip().strip("*").strip(), "anchor"
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else None
+    return (lines[-1], "last-line") if lines else (None, "none")
+
+
+def _found(text: str) -> dict[str, str]:
+    return {"extraction": committed(text)[1]}
 
 
 _INT = re.compile(r"-?\d[\d,]*")
@@ -45,9 +54,9 @@ def score_integer(answer: str, target: Any, item: Mapping[str, Any], truncated: 
     found = final_answer(answer)
     nums = _INT.findall(found or "")
     if not nums:
-        return Score(0.0, None)
+        return Score(0.0, None, details=_found(answer))
     got = nums[-1].replace(",", "")
-    return Score(float(int(got) == int(target)), got)
+    return Score(float(int(got) == int(target)), got, details=_found(answer))
 
 
 @register_scorer("word_option")
@@ -56,11 +65,14 @@ def score_word_option(answer: str, target: Any, item: Mapping[str, Any], truncat
     found = final_answer(answer) or ""
     options: list[str] = list(item.get("options", []))
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, options)) + r")\b", re.IGNORECASE)
-    hits = pattern.findall(found) or pattern.findall(answer)
+    hits = pattern.findall(found)
+    how = _found(answer)
     if not hits:
-        return Score(0.0, None)
+        hits, how = pattern.findall(answer), {"extraction": "last-option"}
+    if not hits:
+        return Score(0.0, None, details={"extraction": "none"})
     got = hits[-1].lower()
-    return Score(float(got == str(target).lower()), got)
+    return Score(float(got == str(target).lower()), got, details=how)
 
 
 _DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
@@ -70,14 +82,17 @@ _DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 def score_date(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
     """The last ISO date (YYYY-MM-DD) in the committed answer must be the target date."""
     found = final_answer(answer) or ""
-    dates = _DATE.findall(found) or _DATE.findall(answer)
+    dates = _DATE.findall(found)
+    how = _found(answer)
     if not dates:
-        return Score(0.0, None)
+        dates, how = _DATE.findall(answer), {"extraction": "last-date"}
+    if not dates:
+        return Score(0.0, None, details={"extraction": "none"})
     try:
         got = dt.date(*map(int, dates[-1])).isoformat()
     except ValueError:
-        return Score(0.0, "-".join(dates[-1]))
-    return Score(float(got == target), got)
+        return Score(0.0, "-".join(dates[-1]), details={**how, "error": "not a calendar date"})
+    return Score(float(got == target), got, details=how)
 
 
 @register_scorer("word_list")
@@ -86,7 +101,7 @@ def score_word_list(answer: str, target: Any, item: Mapping[str, Any], truncated
     found = final_answer(answer) or ""
     words = re.findall(r"[A-Za-z]+", found)
     got = [w.lower() for w in words]
-    return Score(float(got == [t.lower() for t in target]), " ".join(got))
+    return Score(float(got == [t.lower() for t in target]), " ".join(got), details=_found(answer))
 
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
@@ -122,13 +137,14 @@ def _expression_of(text: str) -> str | None:
 def score_countdown(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
     """Countdown: an expression using each given number exactly once that equals the target."""
     expr = _expression_of(answer)
+    how = _found(answer)
     if not expr or len(expr) > 200:
-        return Score(0.0, expr)
+        return Score(0.0, expr, details=how)
     try:
         used: list[int] = []
         value = _eval_arith(ast.parse(expr, mode="eval"), used)
     except (SyntaxError, ValueError, ZeroDivisionError, RecursionError):
-        return Score(0.0, expr, details={"error": "not a valid arithmetic expression"})
+        return Score(0.0, expr, details={**how, "error": "not a valid arithmetic expression"})
     numbers_ok = Counter(used) == Counter(item["numbers"])
     correct = numbers_ok and value == Fraction(int(target))
-    return Score(float(correct), expr, details={"value": str(value), "numbers_ok": numbers_ok})
+    return Score(float(correct), expr, details={**how, "value": str(value), "numbers_ok": numbers_ok})

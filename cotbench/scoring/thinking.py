@@ -39,6 +39,8 @@ class SplitResponse:
     answer: str
     truncated: bool
     has_reasoning_block: bool
+    marker: str | None = None  # the reasoning marker pair that split it, as "<open>...<close>"
+    solution_marker: str | None = None  # the solution marker pair the answer was taken from
 
 
 def split_reasoning(text: str) -> SplitResponse:
@@ -52,12 +54,13 @@ def split_reasoning(text: str) -> SplitResponse:
       close -> answer S, truncated.
     """
     split = _split_thought(text)
-    answer, cut = _solution(split.answer)
-    return SplitResponse(split.reasoning, answer, split.truncated or cut, split.has_reasoning_block)
+    answer, cut, solution = _solution(split.answer)
+    return SplitResponse(split.reasoning, answer, split.truncated or cut, split.has_reasoning_block,
+                         split.marker, solution)
 
 
-def _solution(answer: str) -> tuple[str, bool]:
-    """The answer inside solution markers, and whether the solution block was left open."""
+def _solution(answer: str) -> tuple[str, bool, str | None]:
+    """The answer inside solution markers, whether the solution block was left open, and which pair."""
     lowered = answer.lower()
     for open_tag, close_tag in SOLUTION_MARKERS:
         o, c = open_tag.lower(), close_tag.lower()
@@ -65,10 +68,10 @@ def _solution(answer: str) -> tuple[str, bool]:
         start = open_at + len(o) if open_at >= 0 else 0
         close_at = lowered.find(c, start)
         if close_at >= 0:
-            return answer[start:close_at].strip(), False
+            return answer[start:close_at].strip(), False, f"{open_tag}...{close_tag}"
         if open_at >= 0:
-            return answer[start:].strip(), True
-    return answer, False
+            return answer[start:].strip(), True, f"{open_tag}...{close_tag}"
+    return answer, False, None
 
 
 def _split_thought(text: str) -> SplitResponse:
@@ -81,11 +84,11 @@ def _split_thought(text: str) -> SplitResponse:
             start = open_at + len(o) if 0 <= open_at < close_at else 0
             reasoning = text[start:close_at]
             answer = text[close_at + len(c) :]
-            return SplitResponse(reasoning.strip(), answer.strip(), False, True)
+            return SplitResponse(reasoning.strip(), answer.strip(), False, True, f"{open_tag}...{close_tag}")
         if open_at >= 0:
             # Text before an unclosed block is preamble, not an answer the model committed to.
             reasoning = text[open_at + len(o) :]
-            return SplitResponse(reasoning.strip(), "", True, True)
+            return SplitResponse(reasoning.strip(), "", True, True, f"{open_tag}...{close_tag}")
     return SplitResponse("", text.strip(), False, False)
 
 
@@ -99,10 +102,29 @@ def opened_marker(rendered_prompt: str) -> str | None:
 def with_opened_reasoning(rendered_prompt: str, completion: str) -> str:
     """The completion as the model's whole turn: the pre-filled marker put back in front, so an
     unfinished thought reads as an open block (truncated), never as the answer."""
-    marker = opened_marker(rendered_prompt)
+    return reopen(completion, opened_marker(rendered_prompt))
+
+
+def reopen(completion: str, marker: str | None) -> str:
+    """``completion`` with ``marker`` in front unless it already opens with it (a server that
+    returned its reasoning apart, re-wrapped in ``<think>``, already does)."""
     if marker is None or completion.lstrip().lower().startswith(marker.lower()):
         return completion
     return marker + completion
+
+
+def opening_marker(option: str) -> str | None:
+    """The marker a model spec's ``opens_reasoning`` option names: ``true`` is ``<think>``,
+    ``false`` none, or one of the opening markers above. Raises ValueError otherwise."""
+    value = option.strip()
+    if value.lower() in {"true", "yes", "1"}:
+        return "<think>"
+    if value.lower() in {"false", "no", "0"}:
+        return None
+    marker = next((o for o, _ in THINK_MARKERS if o.lower() == value.lower()), None)
+    if marker is None:
+        raise ValueError(f"expected true, false or one of {', '.join(o for o, _ in THINK_MARKERS)}")
+    return marker
 
 
 _WS = re.compile(r"\s+")
