@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from rich.markup import escape
 from rich.table import Table
+
+from cotbench.errors import markup_safe as escape  # untrusted text: rich markup and control characters
 
 from cotbench.results.schema import TaskResult
 from cotbench.results.store import RunDir
@@ -17,8 +18,6 @@ _HEADLINE = {
 }
 _SHORT = {"in_domain": "math", "transfer": "transfer", "general": "general",
           "safety_harmful": "harmful", "safety_benign": "benign"}
-
-
 
 
 def headline_metric(tr: TaskResult) -> tuple[str, float, float]:
@@ -46,7 +45,7 @@ def run_summary_table(rd: RunDir) -> Table:
         label, value, se = headline_metric(tr)
         per_domain[tr.task.domain].append(value)
         shown = "– (0 scored)" if math.isnan(value) else f"{100 * value:.1f} ± {100 * se:.1f}"
-        table.add_row(tr.task.name, _SHORT[tr.task.domain], label, shown,
+        table.add_row(escape(tr.task.name), _SHORT[tr.task.domain], label, shown,
                       str(tr.n_items), f"{100 * tr.truncation_rate:.0f}",
                       f"{tr.mean_reasoning_tokens:.0f}/{tr.mean_answer_tokens:.0f}")
     table.add_section()
@@ -65,7 +64,7 @@ def run_summary_table(rd: RunDir) -> Table:
 
 
 def samples_table(rd: RunDir, task: str, n: int) -> Table:
-    table = Table("id", "rep", "score", "label", "extracted", "answer (start)", title=f"{task}: first {n} samples",
+    table = Table("id", "rep", "score", "label", "extracted", "answer (start)", title=f"{escape(task)}: first {n} samples",
                   title_justify="left")
     for i, s in enumerate(rd.iter_samples(task)):
         if i >= n:

@@ -222,13 +222,18 @@ def test_missing_local_file_is_a_data_error(tmp_path: Path) -> None:
         build_items(get_task("gsm8k"))
 
 
-def test_data_dir_without_the_task_folder_falls_back_to_the_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+def test_data_dir_without_the_task_folder_names_it_and_never_reaches_for_the_hub(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datasets
+
+    def no_hub(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the Hub was contacted although --data-dir was given")
+
+    monkeypatch.setattr(datasets, "load_dataset", no_hub)
     with using_data_dir(tmp_path), pytest.raises(DataError) as exc:
         build_items(get_task("mmlu_pro"))
     msg = str(exc.value)
-    assert "cannot reach the Hugging Face Hub" in msg and str(tmp_path / "mmlu_pro") in msg
+    assert "\n" not in msg and str(tmp_path) in msg and "mmlu_pro/" in msg and "--data-dir" in msg
 
 
 # --- the Hub, offline --------------------------------------------------------------------------------

@@ -546,6 +546,8 @@ def from_csv(path: str | os.PathLike[str], reference_step: int | None = None, al
     missing = {"step", "task", "score", "n"} - set(df.columns)
     if missing:
         raise CotbenchError(f"{p}: missing column(s) {', '.join(sorted(missing))} (need step, task, score, n)")
+    if df.empty:
+        raise CotbenchError(f"{p}: no rows below the header (need one row per step and task)")
     if not 0 <= icc <= 1:
         raise CotbenchError("icc must be between 0 and 1")
     try:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cotbench.analysis.comparability import FLAG_HELP
-from cotbench.errors import CotbenchError
+from cotbench.errors import CotbenchError, name_value, one_line, path_value, printable
 from cotbench.gate.evaluate import run_gate
 from cotbench.gate.policy import load_policy
 from cotbench.gate.report import headline, to_markdown, write_reports
@@ -25,30 +25,71 @@ def _append_step_summary(markdown: str) -> None:
             fh.write(markdown + "\n")
 
 
+def _check_paths(baseline: str, candidate: str, output: Path, reports: dict[str, Path | None]) -> None:
+    """Before any model runs: run directories that are not, and report files that cannot be."""
+    from cotbench.errors import SpecError
+    from cotbench.models.spec import parse_spec
+
+    for option, value in (("--baseline", baseline), ("--candidate", candidate)):
+        p = Path(value)
+        if p.exists() and not (p / "manifest.json").is_file():
+            what = "a folder without manifest.json" if p.is_dir() else "a file"
+            raise CotbenchError(f"{option} {value}: not a run directory ({what}); give a folder written by "
+                                "`cotbench run`, or a model spec")
+        if not p.exists():
+            try:
+                parse_spec(value)
+            except SpecError as exc:
+                raise CotbenchError(f"{option}: no run directory {value}, nor a model spec ({exc})") from None
+    if output.exists() and not output.is_dir():
+        raise CotbenchError(f"--output {output} is a file; give a folder for run directories")
+    for option, path in reports.items():
+        if path is None:
+            continue
+        if path.is_dir():
+            raise CotbenchError(f"{option} {path} is a folder; give a file name")
+        for parent in path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise CotbenchError(f"{option} {path}: {parent} is a file, not a folder")
+                break
+
+
 def gate(
-    baseline: Annotated[str, typer.Option("--baseline", "-b", help="Baseline run directory or model spec.")],
-    candidate: Annotated[str, typer.Option("--candidate", "-c", help="Candidate run directory or model spec.")],
-    policy: Annotated[Path | None, typer.Option("--policy", "-p", help="Gate policy YAML (default: the shipped policy).")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where runs of model specs are written (and reused).")] = Path("results"),  # noqa: E501
-    json_path: Annotated[Path | None, typer.Option("--json", help="Write the result as JSON.")] = None,
-    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML.")] = None,
-    markdown: Annotated[Path | None, typer.Option("--markdown", help="Write the Markdown report.")] = None,
+    baseline: Annotated[str, typer.Option("--baseline", "-b", parser=name_value,
+                                          help="Baseline run directory or model spec.")],
+    candidate: Annotated[str, typer.Option("--candidate", "-c", parser=name_value,
+                                           help="Candidate run directory or model spec.")],
+    policy: Annotated[Path | None, typer.Option("--policy", "-p", parser=path_value,
+                                                help="Gate policy YAML (default: the shipped policy).")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", parser=path_value,
+                                         help="Where runs of model specs are written (and reused).")] = Path("results"),
+    json_path: Annotated[Path | None, typer.Option("--json", parser=path_value, help="Write the result as JSON.")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", parser=path_value, help="Write JUnit XML.")] = None,
+    markdown: Annotated[Path | None, typer.Option("--markdown", parser=path_value,
+                                                  help="Write the Markdown report.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict line.")] = False,
-    allow_mismatch: Annotated[list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", help=FLAG_HELP)] = None,
+    allow_mismatch: Annotated[list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", parser=name_value,
+                                                             help=FLAG_HELP)] = None,
 ) -> None:
     """Block a model change that regresses beyond the policy's margins; pass changes within noise."""
     try:
+        _check_paths(baseline, candidate, output, {"--json": json_path, "--junit": junit, "--markdown": markdown})
         result = run_gate(baseline, candidate, load_policy(policy), output, allow_mismatch or ())
         report = to_markdown(result)
         write_reports(result, markdown=markdown, json=json_path, junit=junit)
         _append_step_summary(report)
     except CotbenchError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {one_line(exc)}", err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    except OSError as exc:  # an unwritable, full or misplaced report file
+        where = exc.filename if exc.filename is not None else "a report file"
+        typer.echo(f"error: cannot write {one_line(where)}: {exc.strerror or exc.__class__.__name__}", err=True)
         raise typer.Exit(EXIT_ERROR) from None
     except Exception as exc:  # noqa: BLE001 - a crash must never read as a failed gate (exit 1)
         typer.echo(f"internal error: {exc.__class__.__name__}: {exc}", err=True)
         raise typer.Exit(EXIT_ERROR) from None
-    typer.echo(headline(result) if quiet else report)
+    typer.echo(printable(headline(result) if quiet else report, keep_lines=True))
     raise typer.Exit(EXIT_PASS if result.verdict == "pass" else EXIT_FAIL)
 
 

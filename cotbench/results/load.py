@@ -8,19 +8,51 @@ from pathlib import Path
 import pandas as pd
 
 from cotbench.errors import ResultsError
-from cotbench.results.store import RunDir
+from cotbench.results.store import MANIFEST, RunDir
 
 
-def find_runs(paths: list[str | os.PathLike[str]]) -> list[RunDir]:
-    """Run directories named directly, or found one level below a directory of runs."""
+def _has_manifest(p: Path) -> bool:
+    """Raises OSError when ``p`` cannot be looked into (permissions)."""
+    m = p / MANIFEST
+    if os.path.lexists(m) and not m.is_file():
+        raise ResultsError(f"{m}: not a regular file (a folder?)")
+    return m.is_file()
+
+
+def find_runs(paths: list[str | os.PathLike[str]], problems: list[str] | None = None) -> list[RunDir]:
+    """Run directories named directly, or found one level below a directory of runs.
+
+    A path that is no run and holds none raises ResultsError naming it; so does an unreadable
+    run below a folder, unless ``problems`` is given: then it is listed there and skipped.
+    """
     runs: list[RunDir] = []
     for p in map(Path, paths):
-        if (p / "manifest.json").is_file():
-            runs.append(RunDir(p))
-        elif p.is_dir():
-            runs.extend(RunDir(c) for c in sorted(p.iterdir()) if (c / "manifest.json").is_file())
-        else:
-            raise ResultsError(f"{p}: not a run directory (no manifest.json)")
+        try:
+            if _has_manifest(p):
+                runs.append(RunDir(p))
+                continue
+            if not p.is_dir():
+                raise ResultsError(f"{p}: not a run directory (no manifest.json)")
+            children = sorted(p.iterdir())
+        except OSError as exc:
+            raise ResultsError(f"{p}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+        found = 0
+        for c in children:
+            try:
+                if not _has_manifest(c):
+                    continue
+            except (OSError, ResultsError) as exc:
+                why = str(exc) if isinstance(exc, ResultsError) else \
+                    f"{c}: cannot read ({exc.strerror or exc.__class__.__name__}), skipped"
+                if problems is None:
+                    raise ResultsError(why) from None
+                problems.append(why)
+                found += 1
+                continue
+            runs.append(RunDir(c))
+            found += 1
+        if not found:
+            raise ResultsError(f"{p}: not a run directory, and no folder in it is one (no manifest.json)")
     return runs
 
 

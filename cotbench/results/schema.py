@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 Domain = Literal["in_domain", "transfer", "general", "safety_harmful", "safety_benign"]
 FinishReason = Literal["stop", "length", "error", "unknown"]
@@ -78,6 +78,10 @@ class TaskInfo(_Model):
     license: str = ""
     generation: GenerationSettings
     n_items: int
+    items_hash: str | None = Field(
+        None, description="hash of the ordered items (ids, prompts, targets, fields); a finished task is reused "
+        "only for the very same items (absent before 1.3: such results are recomputed, not reused)")
+    model_identity: str | None = Field(None, description="identity of the model the results are from")
 
 
 class SampleRecord(_Model):

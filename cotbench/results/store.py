@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -20,12 +22,25 @@ TASKS_DIR = "tasks"
 METRICS = "metrics.json"
 SAMPLES = "samples.jsonl"
 GENERATION_CACHE = "generations.sqlite"
+LOCK = ".cotbench.lock"
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` so that readers see either the old file or the whole new one."""
+    """Write ``text`` so that readers see either the old file or the whole new one.
+
+    A path that is not a regular file (``/dev/stdout``, a pipe, a device) is written in place:
+    renaming over it would replace the device node itself. A symlink's target is replaced.
+    """
+    if path.is_symlink():
+        path = path.resolve()
+    if path.exists() and not path.is_file():
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -79,26 +94,114 @@ class RunDir:
         atomic_write_text(self.task_dir(result.task.name) / METRICS, _dump(result))
 
     def task_names(self) -> list[str]:
+        """Tasks with a metrics.json; one that is not a readable file is listed too, so that reading
+        it reports the problem instead of the task silently disappearing."""
         root = self.path / TASKS_DIR
-        if not root.is_dir():
-            return []
-        return sorted(p.name for p in root.iterdir() if (p / METRICS).is_file())
+        try:
+            if not root.is_dir():
+                return []
+            return sorted(p.name for p in root.iterdir() if os.path.lexists(p / METRICS))
+        except OSError as exc:
+            raise ResultsError(f"{root}: cannot list the tasks ({_reason(exc)})") from None
 
     def read_task(self, task: str) -> TaskResult:
         return _read_model(self.task_dir(task) / METRICS, TaskResult)
 
     def iter_samples(self, task: str) -> Iterator[SampleRecord]:
         path = self.task_dir(task) / SAMPLES
-        if not path.is_file():
-            raise ResultsError(f"{path}: no samples file")
-        with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
+        _require_file(path, "no samples file")
+        try:
+            fh = path.open("rb")
+        except OSError as exc:
+            raise ResultsError(f"{path}: cannot read ({_reason(exc)})") from None
+        with fh:
+            lineno = 0
+            while True:
+                try:
+                    raw = fh.readline()
+                except OSError as exc:
+                    raise ResultsError(f"{path}: cannot read ({_reason(exc)})") from None
+                if not raw:
+                    break
+                lineno += 1
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ResultsError(f"{path}:{lineno}: not valid UTF-8 (byte {exc.start + 1}); the file is "
+                                       "damaged: delete the task folder and run again") from None
                 if not line.strip():
                     continue
                 try:
                     yield SampleRecord.model_validate_json(line)
                 except ValidationError as exc:
                     raise ResultsError(f"{path}:{lineno}: not a valid sample record ({_first_error(exc)})") from None
+
+    # -- concurrent runs -----------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the run directory for one ``cotbench run``: a second one writing into it at the same
+        time would lose manifest entries, so it fails at once instead. The lock is the OS's
+        (``flock``): it goes away with the process, however that ends."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise ResultsError(f"{self.path}: cannot write the run directory ({_reason(exc)})") from None
+        try:
+            if not _try_lock(fd):
+                raise ResultsError(f"run directory {self.path} is in use by another cotbench run; wait for it to "
+                                   "finish, or give this run another --output")
+            try:
+                yield
+            finally:
+                _unlock(fd)
+        finally:
+            os.close(fd)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or exc.__class__.__name__
+
+
+def _require_file(path: Path, missing: str) -> None:
+    """A ResultsError naming ``path`` unless it is a regular file (a folder in its place, say)."""
+    try:
+        if path.is_file():
+            return
+        there = os.path.lexists(path)
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read ({_reason(exc)})") from None
+    raise ResultsError(f"{path}: {'not a regular file (a folder?)' if there else missing}")
 
 
 
@@ -109,11 +212,14 @@ def _first_error(exc: ValidationError) -> str:
 
 
 def _read_model(path: Path, cls: type[M]) -> M:
-    if not path.is_file():
-        raise ResultsError(f"{path}: file not found")
+    _require_file(path, "file not found")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read ({_reason(exc)})") from None
+    except UnicodeDecodeError as exc:
+        raise ResultsError(f"{path}: not valid JSON (not UTF-8 at byte {exc.start + 1})") from None
+    except json.JSONDecodeError as exc:
         raise ResultsError(f"{path}: not valid JSON ({exc})") from None
     if isinstance(raw, dict):
         version = str(raw.get("schema_version", SCHEMA_VERSION))

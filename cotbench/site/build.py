@@ -7,6 +7,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -139,13 +140,29 @@ def _row(entry: Entry, summary: Summary, group: str, prof: Profile | None, misma
     return row
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run: text from results (labels, run ids) that starts like a
+    formula (= + - @, tab, CR) gets a leading apostrophe; numbers, and text that is a plain number
+    such as -0.5, stay as they are. A CR inside becomes a line feed, which the writer quotes (it
+    would leave a bare CR unquoted, and readers would split the row there)."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _downloads(rows: list[dict[str, Any]]) -> tuple[str, str]:
     clean = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows]
     buf = io.StringIO()
     if clean:
         writer = csv.DictWriter(buf, fieldnames=list(clean[0]), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(clean)
+        writer.writerows({k: csv_cell(v) for k, v in r.items()} for r in clean)
     return buf.getvalue(), json.dumps(clean, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -178,6 +195,11 @@ def build_site(
     generation settings are ranked in separate groups and their deltas are not computed (a
     problem is reported) unless the fields are in ``allow_mismatch`` (then listed on the site).
     """
+    if workers is not None and workers < 0:
+        raise CotbenchError(f"--workers must be 0 (no worker processes) or more, got {workers}")
+    out = Path(output)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "index.html").is_file())):
+        raise CotbenchError(f"{out}: exists and is not a previous leaderboard build; choose another --output")
     charts.require_renderer()
     data = load_site_data(list(results), reference_map, allow_mismatch)
     if strict and data.problems:
@@ -185,10 +207,7 @@ def build_site(
     if not data.entries:
         first = f": {data.problems[0]}" if data.problems else ""
         raise CotbenchError(f"no readable runs in the given results{first}")
-    out = Path(output)
     if out.exists():
-        if not out.is_dir() or (any(out.iterdir()) and not (out / "index.html").is_file()):
-            raise CotbenchError(f"{out}: exists and is not a previous leaderboard build; choose another --output")
         shutil.rmtree(out)
     out.mkdir(parents=True)
     shutil.copytree(static_dir(), out / "assets")

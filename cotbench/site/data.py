@@ -175,7 +175,7 @@ def load_entries(paths: list[str | os.PathLike[str]]) -> tuple[list[Entry], list
     runs: list[RunDir] = []
     for p in paths:
         try:
-            runs.extend(find_runs([p]))
+            runs.extend(find_runs([p], problems))
         except ResultsError as exc:
             problems.append(str(exc))
     entries: list[Entry] = []
@@ -190,7 +190,12 @@ def load_entries(paths: list[str | os.PathLike[str]]) -> tuple[list[Entry], list
             problems.append(f"{rd.path}: duplicate run id {manifest.run_id!r}, skipped")
             continue
         tasks: dict[str, TaskResult] = {}
-        for name in rd.task_names():
+        try:
+            names = rd.task_names()
+        except ResultsError as exc:
+            problems.append(str(exc))
+            names = []
+        for name in names:
             try:
                 tasks[name] = rd.read_task(name)
             except ResultsError as exc:
@@ -213,7 +218,7 @@ def read_reference_map(path: str | os.PathLike[str] | None) -> dict[str, str]:
     p = Path(path)
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CotbenchError(f"{p}: cannot read reference map ({exc.__class__.__name__})") from None
     if raw is None:
         return {}
@@ -247,6 +252,12 @@ def assign_references(entries: list[Entry], ref_map: dict[str, str]) -> None:
         for e in members:
             if e is not first:
                 e.reference = first
+    unknown = [k for k in ref_map if k not in by_id and k not in by_label]
+    if unknown:
+        known = sorted({e.label for e in entries})
+        shown = ", ".join(repr(k) for k in known[:5]) + (" ..." if len(known) > 5 else "")
+        raise CotbenchError(f"reference map: {unknown[0]!r} is neither a model label nor a run id of the given "
+                            f"results (labels: {shown}); fix or remove that entry")
     for e in entries:
         key = e.run_id if e.run_id in ref_map else e.label if e.label in ref_map else None
         if key is not None:
@@ -319,6 +330,11 @@ def load_site_data(paths: list[str | os.PathLike[str]], reference_map: str | os.
                    allow_mismatch: Iterable[str] = ()) -> SiteData:
     allowed = parse_allowed(allow_mismatch)
     entries, problems = load_entries(paths)
-    assign_references(entries, read_reference_map(reference_map))
+    try:
+        assign_references(entries, read_reference_map(reference_map))
+    except CotbenchError as exc:
+        if reference_map is None or str(exc).startswith(str(reference_map)):
+            raise
+        raise CotbenchError(f"{reference_map}: {exc}") from None
     return SiteData(entries=entries, groups=group_entries(entries, allowed), tasks=collect_tasks(entries),
                     problems=problems, allow_mismatch=allowed)

@@ -23,10 +23,17 @@ GATED_HINT = {
 
 
 def source_paths(task: TaskDef, data_dir: Path | None) -> list[Path] | None:
-    """The task's local files (all must exist), or None to read from the Hub: no data dir is in
-    use, or it has no folder for this task (a data dir may hold only some benchmarks)."""
-    if data_dir is None or not task.source.local_dir or not (data_dir / task.source.local_dir).is_dir():
+    """The task's local files (all must exist), or None to read from the Hub: only when no data
+    dir is in use (or the task has no local layout). A data dir without this task's folder is
+    an error at once, naming the folder: never a silent trip to the network."""
+    if data_dir is None or not task.source.local_dir:
         return None
+    folder = data_dir / task.source.local_dir
+    if not folder.is_dir():
+        files = ", ".join(task.source.local_files)
+        raise DataError(f"task {task.name}: the data directory {data_dir} has no folder {task.source.local_dir}/ "
+                        f"(expected {files} under {folder}); add it, or run without --data-dir / {ENV_VAR} "
+                        "to download the task from the Hub")
     return local_files(data_dir, task.source.local_dir, task.source.local_files)
 
 
