@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from cotbench import __version__
-from cotbench.errors import CotbenchError
+from cotbench.errors import (
+    CotbenchError,
+    MissingDependencyError,
+    markup_safe,
+    name_value,
+    one_line,
+    path_value,
+    printable,
+    text_value,
+)
 
 app = typer.Typer(
     name="cotbench",
@@ -56,27 +67,47 @@ def _quiet_libraries() -> None:
 @app.command()
 def run(
     model: Annotated[list[str] | None, typer.Option(
-        "--model", "-m",
+        "--model", "-m", parser=name_value,
         help="Model spec, repeatable: hf:org/name[@rev], hf:org/name/sub/folder, hf:/local/dir (globs allowed), "
         "vllm:..., openai:MODEL@URL, or smollm2-135m (the embedded default). Options after '?': "
         "dtype=, gguf_file=, chat_template=, system_prompt=, step=, label=.")] = None,
-    suite: Annotated[str | None, typer.Option("--suite", "-s", help="Named suite (see `cotbench tasks`); default: smoke.")] = None,
-    tasks: Annotated[str | None, typer.Option("--tasks", "-t", help="Comma-separated task names instead of a suite.")] = None,
+    suite: Annotated[str | None, typer.Option("--suite", "-s", parser=name_value,
+                                              help="Named suite (see `cotbench tasks`); default: smoke.")] = None,
+    tasks: Annotated[str | None, typer.Option("--tasks", "-t", parser=name_value,
+                                              help="Comma-separated task names instead of a suite.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most N items per task.")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where run directories are written.")] = Path("results"),
-    engine: Annotated[str, typer.Option("--engine", "-e", help="Harness: lm_eval (default) or inspect.")] = "lm_eval",
-    preset: Annotated[str | None, typer.Option("--preset", help="Generation preset: greedy or reasoning (default: the suite's).")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", parser=path_value,
+                                         help="Where run directories are written.")] = Path("results"),
+    engine: Annotated[str, typer.Option("--engine", "-e", parser=name_value,
+                                        help="Harness: lm_eval (default) or inspect.")] = "lm_eval",
+    preset: Annotated[str | None, typer.Option("--preset", parser=name_value,
+                                               help="Generation preset: greedy or reasoning (default: the suite's).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed (per-sample seeds derive from it).")] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Override every task's generation budget.")] = None,
-    revisions: Annotated[str | None, typer.Option("--revisions", help="Comma-separated revisions of one hf: model: one checkpoint each.")] = None,
-    subfolders: Annotated[str | None, typer.Option("--subfolders", help="Comma-separated subfolders of one hf: repo: one checkpoint each.")] = None,
-    steps: Annotated[str | None, typer.Option("--steps", help="Training step of each checkpoint, comma-separated (else parsed from names).")] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Local benchmark files in upstream layout (env COTBENCH_DATA_DIR).")] = None,
-    judge: Annotated[str | None, typer.Option("--judge", help="Grade safety tasks with this model spec "
+    revisions: Annotated[str | None, typer.Option("--revisions", parser=name_value,
+                                                  help="Comma-separated revisions of one hf: model: one checkpoint each.")] = None,
+    subfolders: Annotated[str | None, typer.Option("--subfolders", parser=name_value,
+                                                   help="Comma-separated subfolders of one hf: repo: one checkpoint each.")] = None,
+    steps: Annotated[str | None, typer.Option("--steps", parser=name_value, help="Training step of each checkpoint, "
+                                              "comma-separated (else parsed from names).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", parser=path_value, help="Local benchmark files in "
+                                                  "upstream layout (env COTBENCH_DATA_DIR).")] = None,
+    judge: Annotated[str | None, typer.Option("--judge", parser=name_value, help="Grade safety tasks with this model spec "
                                               "(StrongREJECT/HarmBench/XSTest rubrics) instead of the offline classifier.")] = None,
-    system_prompt: Annotated[str | None, typer.Option("--system-prompt", help="System message sent before every prompt.")] = None,
-    device: Annotated[str | None, typer.Option("--device", help="torch device for hf: models (default: cuda if available, else cpu).")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Requests per generation batch.")] = 8,
+    system_prompt: Annotated[str | None, typer.Option("--system-prompt", parser=text_value,
+                                                      help="System message sent before every prompt.")] = None,
+    device: Annotated[str | None, typer.Option("--device", parser=name_value, help="torch device for hf: models "
+                                               "(default: cuda if available, else cpu).")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Requests per batch of the in-process "
+                                            "transformers backend (served backends stream).")] = 8,
+    ray: Annotated[str | None, typer.Option("--ray", parser=name_value, help="Run on a Ray cluster: auto, local "
+                                            "(start one here), ray://HOST:PORT or HOST:PORT.")] = None,
+    gpus_per_model: Annotated[float, typer.Option("--gpus-per-model", help="GPUs each Ray unit asks for.")] = 0.0,
+    cpus_per_unit: Annotated[float, typer.Option("--cpus-per-unit", help="CPUs each Ray unit asks for.")] = 1.0,
+    memory_per_unit: Annotated[float | None, typer.Option("--memory-per-unit",
+                                                          help="Memory each Ray unit asks for, in GB.")] = None,
+    ray_unit: Annotated[str, typer.Option("--ray-unit", parser=name_value, help="What one Ray unit evaluates: "
+                                          "checkpoint (all its tasks, one model load) or task.")] = "checkpoint",
 ) -> None:
     """Evaluate a model (or a series of checkpoints) on a suite; resumable, cached, offline-capable."""
     _quiet_libraries()
@@ -84,30 +115,183 @@ def run(
     from cotbench.runner import run_models
     from cotbench.summary import run_summary_table
 
+    specs = model or ["smollm2-135m"]
+    step_list = _check_run_options(specs, suite=suite, tasks=tasks, limit=limit, output=output, preset=preset,
+                                   seed=seed, max_tokens=max_tokens, revisions=revisions, subfolders=subfolders,
+                                   steps=steps, data_dir=data_dir, device=device, batch_size=batch_size,
+                                   judge=judge, engine=engine)
+    ray_opts = _ray_options(ray, gpus_per_model, cpus_per_unit, memory_per_unit, ray_unit, judge)
+    reporter = RichReporter(console)
+    try:
+        if ray_opts is not None:
+            from cotbench.distributed.ray_run import run_on_ray
+            from cotbench.models.checkpoints import expand_checkpoints
+            from cotbench.progress import RichRayReporter
+            from cotbench.runner import RunOptions, RunReporter
+
+            opts = RunOptions(suite=suite, tasks=_csv(tasks), limit=limit, output=output, engine=engine,  # type: ignore[arg-type]
+                              preset=preset, seed=seed, max_tokens=max_tokens, data_dir=data_dir, device=device,
+                              batch_size=batch_size, system_prompt=system_prompt)
+            rds = run_on_ray(expand_checkpoints(specs, _csv(revisions), _csv(subfolders), step_list), opts,
+                             ray_opts, RunReporter(), RichRayReporter(console))
+        else:
+            rds = run_models(specs, suite=suite, tasks=_csv(tasks), limit=limit, output=output,
+                             engine=engine, seed=seed, revisions=_csv(revisions), subfolders=_csv(subfolders),
+                             steps=step_list, reporter=reporter, preset=preset, data_dir=data_dir,
+                             system_prompt=system_prompt, device=device, batch_size=batch_size,
+                             max_tokens=max_tokens, judge=judge)
+    finally:
+        reporter.end_model()  # an error or Ctrl-C mid-run: stop the progress display before the message
+    for rd in rds:
+        console.print(run_summary_table(rd))
+        console.print(f"results: {markup_safe(rd.path)}", highlight=False)
+    failed = [t.name for rd in rds for t in rd.read_manifest().tasks if t.status == "error"]
+    if failed:
+        names = markup_safe(", ".join(sorted(set(failed))))
+        err_console.print(f"[red]{len(failed)} task(s) failed: {names}[/] (see manifest.json)", highlight=False)
+        raise typer.Exit(1)
+
+
+def _ray_options(address: str | None, gpus: float, cpus: float, memory_gb: float | None, unit: str,
+                 judge: str | None) -> Any:
+    """The Ray options, checked before anything starts (None: a local run)."""
+    import math
+    import re
+
+    ray_only = {"--gpus-per-model": gpus != 0.0, "--cpus-per-unit": cpus != 1.0,
+                "--memory-per-unit": memory_gb is not None, "--ray-unit": unit != "checkpoint"}
+    if address is None:
+        given = [name for name, set_ in ray_only.items() if set_]
+        if given:
+            raise CotbenchError(f"{given[0]} applies to a Ray run: add --ray auto|local|ray://HOST:PORT")
+        return None
+    if not (address in ("auto", "local") or re.fullmatch(r"(ray://)?[A-Za-z0-9.\-]+:\d{1,5}", address)):
+        raise CotbenchError(f"--ray: expected auto, local, ray://HOST:PORT or HOST:PORT, got '{printable(address)}'")
+    for name, value, low in (("--gpus-per-model", gpus, 0.0), ("--cpus-per-unit", cpus, None),
+                             ("--memory-per-unit", memory_gb, None)):
+        if value is None:
+            continue
+        if not math.isfinite(value) or value < 0 or (low is None and value == 0):
+            raise CotbenchError(f"{name} must be a {'non-negative' if low == 0.0 else 'positive'} number, got {value}")
+    if unit not in ("checkpoint", "task"):
+        raise CotbenchError(f"--ray-unit must be checkpoint or task, got '{printable(unit)}'")
+    if judge:
+        raise CotbenchError("--judge cannot be combined with --ray yet: run the judged safety tasks locally")
+    if importlib.util.find_spec("ray") is None:
+        raise MissingDependencyError("ray", "--ray", extra="ray")
+    from cotbench.distributed.ray_run import RayOptions
+
+    return RayOptions(address=address, gpus_per_model=gpus, cpus_per_unit=cpus,
+                      memory_per_unit=int(memory_gb * 1e9) if memory_gb else None, unit=unit)
+
+
+def _check_run_options(specs: list[str], *, suite: str | None, tasks: str | None, limit: int | None, output: Path,
+                       preset: str | None, seed: int | None, max_tokens: int | None, revisions: str | None,
+                       subfolders: str | None, steps: str | None, data_dir: Path | None, device: str | None,
+                       batch_size: int, judge: str | None, engine: str) -> list[int] | None:
+    """Every option checked before any model is resolved, downloaded or loaded; returns the steps."""
+    from cotbench.errors import SpecError
+    from cotbench.models.spec import parse_spec
+    from cotbench.runner import ENGINES
+    from cotbench.tasks.registry import all_suites, all_tasks
+
+    for option, texts in (("--model", specs), ("--judge", [judge] if judge is not None else [])):
+        for text in texts:
+            try:
+                parse_spec(text)
+            except SpecError as exc:
+                raise SpecError(f"{option}: {exc}") from None
+    if tasks is not None and not _csv(tasks):
+        raise CotbenchError(f"--tasks '{tasks}' names no task (see `cotbench tasks`)")
+    for name in _csv(tasks) or []:
+        if name not in all_tasks():
+            raise CotbenchError(f"--tasks: unknown task '{name}' (see `cotbench tasks`)")
+    if suite is not None and not tasks and suite not in all_suites():
+        raise CotbenchError(f"--suite: unknown suite '{suite}' (choose from {', '.join(sorted(all_suites()))})")
+    if engine not in ENGINES:
+        raise CotbenchError(f"--engine: unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
+    if limit is not None and limit < 1:
+        raise CotbenchError("--limit must be at least 1")
+    if max_tokens is not None and max_tokens < 1:
+        raise CotbenchError("--max-tokens must be at least 1")
+    if batch_size < 1:
+        raise CotbenchError(f"--batch-size must be at least 1, got {batch_size}")
+    if seed is not None and not 0 <= seed < 2**63:
+        raise CotbenchError(f"--seed must be a non-negative integer below 2**63, got {seed}")
+    if preset is not None:
+        known = sorted({p for t in all_tasks().values() for p in t.presets}
+                       | {s.preset for s in all_suites().values() if s.preset})
+        if preset not in known:
+            raise CotbenchError(f"unknown --preset '{preset}' (choose from {', '.join(known)})")
+    for option, value in (("--revisions", revisions), ("--subfolders", subfolders)):
+        if value is not None:
+            _check_checkpoint_option(option, value, specs)
     step_list = None
-    if steps:
+    if steps is not None:
         try:
             step_list = [int(s) for s in _csv(steps) or []]
         except ValueError:
             raise CotbenchError(f"--steps must be integers, got '{steps}'") from None
-    reporter = RichReporter(console)
-    rds = run_models(model or ["smollm2-135m"], suite=suite, tasks=_csv(tasks), limit=limit, output=output,
-                     engine=engine, seed=seed, revisions=_csv(revisions), subfolders=_csv(subfolders),
-                     steps=step_list, reporter=reporter, preset=preset, data_dir=data_dir,
-                     system_prompt=system_prompt, device=device, batch_size=batch_size, max_tokens=max_tokens,
-                     judge=judge)
-    for rd in rds:
-        console.print(run_summary_table(rd))
-        console.print(f"results: {rd.path}")
-    failed = [t.name for rd in rds for t in rd.read_manifest().tasks if t.status == "error"]
-    if failed:
-        err_console.print(f"[red]{len(failed)} task(s) failed: {', '.join(sorted(set(failed)))}[/] (see manifest.json)")
-        raise typer.Exit(1)
+        if not step_list or any(s < 0 for s in step_list):
+            raise CotbenchError(f"--steps must be non-negative integers, got '{steps}'")
+    if output.exists() and not output.is_dir():
+        raise CotbenchError(f"--output {output} is a file; give a folder for run directories")
+    for parent in output.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise CotbenchError(f"--output {output}: {parent} is a file, not a folder")
+            break
+    if data_dir is not None and not data_dir.is_dir():
+        if data_dir.exists():
+            raise CotbenchError(f"--data-dir {data_dir} is a file; give the folder holding the benchmark files")
+        raise CotbenchError(f"--data-dir: data directory {data_dir} does not exist")
+    if device is not None:
+        _check_device(device)
+    return step_list
+
+
+def _check_checkpoint_option(option: str, value: str, specs: list[str]) -> None:
+    """--revisions / --subfolders name checkpoints of one Hub repo; other backends have none."""
+    from cotbench.models.spec import parse_spec
+
+    if not _csv(value):
+        raise CotbenchError(f"{option} '{value}' names no checkpoint")
+    for text in specs:
+        spec = parse_spec(text)
+        if spec.backend not in ("hf", "vllm") or spec.local:
+            kind = "a local directory" if spec.local else f"the {spec.backend} backend"
+            raise CotbenchError(f"{option} applies to a Hub model (hf:org/name or vllm:org/name); "
+                                f"'{text}' is {kind}, which has none (for local checkpoints use a glob: hf:/dir/step-*)")
+
+
+def _check_device(device: str) -> None:
+    """A torch device this machine has, before any model loads onto it."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise CotbenchError(f"--device '{device}' is not a torch device (use cpu, cuda, cuda:N or mps)") from None
+    if dev.type == "cpu":
+        return
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise CotbenchError(f"--device {device}: CUDA is not available on this machine (no GPU, or torch was "
+                                "built without CUDA); use --device cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise CotbenchError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s) "
+                                f"(cuda:0 to cuda:{torch.cuda.device_count() - 1})")
+        return
+    if dev.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise CotbenchError(f"--device {device}: Apple MPS is not available on this machine; use --device cpu")
+        return
+    raise CotbenchError(f"--device '{device}': device type '{dev.type}' is not supported (use cpu, cuda, cuda:N or mps)")
 
 
 @results_app.command("show")
 def results_show(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `cotbench run`.")],
+    run_dir: Annotated[Path, typer.Argument(parser=path_value, help="A run directory written by `cotbench run`.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
     samples: Annotated[int, typer.Option("--samples", help="Also print the first N samples per task.")] = 0,
 ) -> None:
@@ -115,6 +299,10 @@ def results_show(
     from cotbench.results.store import RunDir
     from cotbench.summary import run_summary_table, samples_table
 
+    if samples < 0:
+        raise CotbenchError(f"--samples must be 0 or more, got {samples}")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise CotbenchError(f"{run_dir}: not a run directory (a file; give the folder holding manifest.json)")
     rd = RunDir(run_dir)
     manifest = rd.read_manifest()
     if as_json:
@@ -123,9 +311,9 @@ def results_show(
         typer.echo(json.dumps(payload, indent=2))
         return
     m = manifest.model
-    console.print(f"[bold]{m.label}[/] ({m.spec}) engine={manifest.engine} step={m.step} "
-                  f"revision={m.resolved_revision or m.revision or '-'} identity={m.identity}", markup=True,
-                  highlight=False)
+    console.print(f"[bold]{markup_safe(m.label)}[/] ({markup_safe(m.spec)}) engine={manifest.engine} step={m.step} "
+                  f"revision={markup_safe(m.resolved_revision or m.revision or '-')} identity={markup_safe(m.identity)}",
+                  markup=True, highlight=False)
     console.print(run_summary_table(rd))
     if samples:
         for task in rd.task_names():
@@ -179,31 +367,104 @@ def _register_optional() -> None:
 _register_optional()
 
 
-def main() -> None:
-    """Entry point: user errors become one line on stderr and exit code 2, never a traceback."""
+INTERRUPTED = "interrupted: finished work is saved; run the same command again to resume"
+
+
+def _usage_line(exc: Exception) -> str:
+    """A click usage error as one line naming the option and where to read about it."""
+    from typer._click.exceptions import NoArgsIsHelpError
+
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "cotbench"
+    if isinstance(exc, NoArgsIsHelpError) and ctx is not None:
+        names = ", ".join(ctx.command.list_commands(ctx)) if hasattr(ctx.command, "list_commands") else ""
+        return f"'{path}' needs a command{': ' + names if names else ''} (see '{path} --help')"
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    return f"{message.rstrip('.')} (see '{path} --help')"
+
+
+def _os_error_line(exc: OSError) -> str:
+    """An OSError (unreadable input, unwritable or full output) as one line naming the file."""
+    import errno
+
+    name = exc.filename if exc.filename is not None else None
+    what = f"{name}: " if name is not None else ""
+    reason = exc.strerror or exc.__class__.__name__
+    hint = {errno.ENOSPC: "free some space or choose another --output",
+            errno.EDQUOT: "free some space or choose another --output",
+            errno.EACCES: "check its permissions or choose another path",
+            errno.EPERM: "check its permissions or choose another path",
+            errno.EROFS: "the file system is read-only; choose another path",
+            errno.EISDIR: "a folder is in the way; give a file name",
+            errno.ENOTDIR: "a part of the path is a file, not a folder",
+            errno.ENOENT: "check the path",
+            errno.EEXIST: "it exists already; choose another path"}.get(exc.errno or 0, "check the path")
+    return f"{what}{reason} ({hint})"
+
+
+def run_cli(args: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; every user error is one line on stderr and code 2.
+
+    Ctrl-C is 130 with a line saying how to resume; a traceback only with COTBENCH_DEBUG=1.
+    """
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
     debug = bool(os.environ.get("COTBENCH_DEBUG"))
+
+    def fail(message: str) -> int:
+        err_console.print(f"error: {one_line(message)}", markup=False, highlight=False)
+        return 2
+
     try:
         # Without standalone mode click returns the exit code instead of exiting.
-        rc = app(standalone_mode=False)
-        sys.exit(rc if isinstance(rc, int) else 0)
+        rc = app(args=args, prog_name="cotbench", standalone_mode=False)
     except CotbenchError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        err_console.print("interrupted: finished work is saved; run the same command again to resume")
-        sys.exit(130)
+        return fail(str(exc))
+    except KeyboardInterrupt:  # typer turns one inside a command into exit code 130 (below)
+        rc = 130
+    except NoArgsIsHelpError as exc:
+        typer.echo(exc.format_message())  # the help, then why it is shown
+        return fail(_usage_line(exc))
+    except UsageError as exc:
+        return fail(_usage_line(exc))
+    except ClickException as exc:
+        return fail(exc.format_message())
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        rc = exc.exit_code
     except (typer.Abort, EOFError):
-        sys.exit(1)
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        return 1
+    except OSError as exc:
         if debug:
             raise
-        err_console.print(f"internal error: {exc.__class__.__name__}: {exc} (set COTBENCH_DEBUG=1 for a traceback)",
-                          markup=False, highlight=False)
-        sys.exit(2)
+        return fail(_os_error_line(exc))
+    except Exception as exc:  # a bug: say so in one line, never a traceback
+        if debug:
+            raise
+        err_console.print(f"internal error: {one_line(f'{exc.__class__.__name__}: {exc}')} "
+                          "(set COTBENCH_DEBUG=1 for a traceback)", markup=False, highlight=False)
+        return 2
+    rc = rc if isinstance(rc, int) else 0
+    if rc == 130:
+        err_console.print(INTERRUPTED, markup=False, highlight=False)
+    return rc
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point: user errors become one line on stderr and exit code 2, never a traceback."""
+    import signal
+
+    def terminated(signum: int, frame: object) -> None:  # SIGTERM (a scheduler, kill): as Ctrl-C
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread (embedded use): leave it be
+        signal.signal(signal.SIGTERM, terminated)
+    rc = run_cli(args)
+    if rc == 130:
+        # Interrupted: everything finished is on disk (atomic writes). A generation thread may
+        # still be inside native code, and tearing the interpreter down under it aborts the
+        # process (SIGABRT instead of 130); leave without the teardown.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(rc)
+    sys.exit(rc)

@@ -7,15 +7,21 @@ match (content hash, settings, items, engine) is skipped without loading the mod
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import re
 import socket
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
 from cotbench import __version__
-from cotbench.engines.base import Engine, ModelHandle, TaskPlan
+from cotbench.engines.base import Engine, EngineOutput, ModelHandle, Progress, TaskPlan
+from cotbench.engines.prefetch import Prefetch
 from cotbench.errors import CotbenchError, MissingDependencyError, ModelLoadError, ResultsError
 from cotbench.models.cache import CachedGenerator, GenerationCache
 from cotbench.models.checkpoints import expand_checkpoints
@@ -66,12 +72,38 @@ def get_engine(name: str, run_dir: Path | None = None) -> Engine:
     if name == "lm_eval":
         from cotbench.engines.lm_eval_engine import LmEvalEngine
 
+        _quiet_lm_eval_git()
         return LmEvalEngine()
     if name == "inspect":
         from cotbench.engines.inspect_engine import InspectEngine
 
         return InspectEngine(log_dir=run_dir / "inspect_logs" if run_dir else None)
     raise CotbenchError(f"unknown engine '{name}' (choose from {', '.join(ENGINES)})")
+
+
+def _quiet_lm_eval_git() -> None:
+    """lm-eval records the git hash of the working directory by running ``git`` with the
+    terminal as its stderr: outside a checkout every run printed "fatal: not a git repository".
+    The same lookup, with git's complaints discarded."""
+    import subprocess
+
+    try:
+        import lm_eval.evaluator as evaluator
+        import lm_eval.loggers.utils as lm_utils
+    except ImportError:
+        return
+
+    def git_commit_hash() -> str | None:
+        try:
+            out = subprocess.run(["git", "describe", "--always"], capture_output=True, text=True,  # noqa: S607
+                                 timeout=10, check=True, stdin=subprocess.DEVNULL)
+            return out.stdout.strip() or None
+        except (OSError, subprocess.SubprocessError):
+            return lm_utils.get_commit_from_path(os.getcwd())
+
+    for module in (evaluator, lm_utils):
+        if hasattr(module, "get_git_commit_hash"):
+            module.get_git_commit_hash = git_commit_hash  # type: ignore[attr-defined]
 
 
 def run_id_for(rm: ResolvedModel) -> str:
@@ -108,11 +140,16 @@ def _check_backend(spec: ModelSpec) -> None:
     """Fail before any work when the backend's optional package is missing."""
     import importlib.util
 
-    need = {"vllm": ("vllm", "the vllm: backend (CUDA only)", "vllm"), "openai": ("openai", "the openai: backend", None)}
-    if spec.backend in need:
-        pkg, feature, extra = need[spec.backend]
-        if importlib.util.find_spec(pkg) is None:
-            raise MissingDependencyError(pkg, feature, extra)
+    import shutil
+
+    if spec.backend in ("openai", "vllm", "llamacpp") and importlib.util.find_spec("openai") is None:
+        raise MissingDependencyError("openai", f"the {spec.backend}: backend")
+    if spec.backend == "vllm" and not spec.base_url and shutil.which("vllm") is None:
+        raise MissingDependencyError("vllm", "the vllm: backend (CUDA only)", "vllm")
+    if spec.backend == "llamacpp":
+        from cotbench.models.servers import llama_server_binary
+
+        llama_server_binary()
 
 
 def package_versions() -> dict[str, str]:
@@ -133,8 +170,19 @@ def model_info(rm: ResolvedModel) -> ModelInfo:
                      base_url=s.base_url, step=s.step, label=s.display, identity=rm.identity)
 
 
-def _is_complete(rd: RunDir, plan: TaskPlan, engine: str) -> bool:
-    """Finished earlier with the same content hash, settings, items and engine."""
+def items_hash(plan: TaskPlan) -> str:
+    """Hash of the plan's items in order, with everything a prompt or a score depends on: two
+    selections of one task of the same size (a suite's subset, --limit) are different items."""
+    h = hashlib.sha256()
+    for item in plan.items:
+        h.update(json.dumps(item.to_doc(plan.task.name), sort_keys=True).encode() + b"\n")
+    return h.hexdigest()
+
+
+def _is_complete(rd: RunDir, plan: TaskPlan, engine: str, identity: str) -> bool:
+    """Finished earlier by the same model with the same content hash, settings, items and
+    engine. Results that do not record their items or model (older run directories) are not
+    trusted: the task is recomputed, from the generation cache where it has the answers."""
     if plan.task.name not in rd.task_names():
         return False
     try:
@@ -142,13 +190,26 @@ def _is_complete(rd: RunDir, plan: TaskPlan, engine: str) -> bool:
     except ResultsError:  # unreadable results are redone, not trusted
         return False
     return (tr.task.hash == plan.hash and tr.task.generation == plan.settings and tr.n_items == len(plan.items)
-            and tr.engine == engine)
+            and tr.task.items_hash is not None and tr.task.items_hash == items_hash(plan)
+            and tr.task.model_identity == identity and tr.engine == engine)
 
 
-def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = None) -> RunDir:
-    """Evaluate one model (or checkpoint) and return its run directory."""
-    reporter = reporter or RunReporter()
-    with using_data_dir(opts.data_dir):
+@dataclass
+class OpenRun:
+    """One model's run directory, open for writing: its plans, and which of them are to do."""
+
+    rm: ResolvedModel
+    rd: RunDir
+    manifest: RunManifest
+    plans: list[TaskPlan]
+    todo: list[TaskPlan]
+
+
+@contextlib.contextmanager
+def open_run(spec: ModelSpec, opts: RunOptions, reporter: RunReporter) -> Iterator[OpenRun]:
+    """Resolve ``spec``, lock and prepare its run directory and plan its tasks; on a clean exit
+    the manifest is marked finished. Both the local and the Ray path run inside this."""
+    with using_data_dir(opts.data_dir), contextlib.ExitStack() as held:
         plans = plan_tasks(opts)
         if opts.system_prompt:
             spec = spec.with_options(system_prompt=opts.system_prompt)
@@ -156,6 +217,7 @@ def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = No
         rm = resolve(spec)
         run_id = run_id_for(rm)
         rd = RunDir(opts.output / run_id)
+        held.enter_context(rd.locked())  # another run writing here would lose manifest entries
         reporter.start_model(spec.display, rd.path)
         now = datetime.now(timezone.utc)
         manifest = rd.read_manifest() if rd.exists() else RunManifest(run_id=run_id, model=model_info(rm),
@@ -172,7 +234,7 @@ def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = No
         with judge_mode(opts.judge, plans, rd.cache_path, opts.device) as plans:
             todo, cached = [], []
             for p in plans:
-                (cached if _is_complete(rd, p, opts.engine) else todo).append(p)
+                (cached if _is_complete(rd, p, opts.engine, rm.identity) else todo).append(p)
             names = {p.task.name for p in plans}
             # Tasks finished by earlier invocations into this run directory stay listed.
             manifest.tasks = [t for t in manifest.tasks if t.name not in names and t.status == "complete"] + [
@@ -180,57 +242,125 @@ def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = No
                 for p in plans]
             rd.write_manifest(manifest)
             reporter.start_tasks(plans, [p.task.name for p in cached])
-            if todo:
-                _evaluate(rm, rd, manifest, todo, opts, reporter)
+            yield OpenRun(rm, rd, manifest, plans, todo)
         manifest.finished_at = datetime.now(timezone.utc)
         rd.write_manifest(manifest)
         reporter.end_model()
-        return rd
+
+
+def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = None) -> RunDir:
+    """Evaluate one model (or checkpoint) and return its run directory."""
+    reporter = reporter or RunReporter()
+    with open_run(spec, opts, reporter) as run:
+        if run.todo:
+            _evaluate(run, opts, reporter)
+    return run.rd
+
+
+def set_status(run: OpenRun, task: str, status: str, error: str | None = None) -> None:
+    entry = run.manifest.task_entry(task)
+    assert entry is not None
+    entry.status, entry.error = status, error  # type: ignore[assignment]
+    run.rd.write_manifest(run.manifest)
+
+
+def record_task(run: OpenRun, plan: TaskPlan, engine: str, out: EngineOutput, started: datetime,
+                finished: datetime) -> None:
+    """Write a finished task's records and result atomically and mark it complete."""
+    info = TaskInfo(name=plan.task.name, version=plan.task.version, hash=plan.hash, domain=plan.task.domain,
+                    scorer=plan.task.scorer, scorer_mode=_scorer_mode(out.records), source=_source(plan),
+                    license=plan.task.license, generation=plan.settings, n_items=len(plan.items),
+                    items_hash=items_hash(plan), model_identity=run.rm.identity)
+    result = build_task_result(run.manifest.run_id, info, engine, out.records, started, finished,  # type: ignore[arg-type]
+                               out.harness_metrics)
+    run.rd.write_task(result, out.records)
+    set_status(run, plan.task.name, "complete")
 
 
 def model_handle(rm: ResolvedModel, cache_path: Path, device: str | None = None, batch_size: int = 8) -> ModelHandle:
     """A lazily loaded, cached model for the engines (the model loads on the first cache miss)."""
-    gen = CachedGenerator(rm.identity, GenerationCache(cache_path), generator_factory(rm, device), batch_size=batch_size)
+    gen = CachedGenerator(rm.identity, GenerationCache(cache_path), generator_factory(rm, device, batch_size),
+                          batch_size=batch_size)
     return ModelHandle(gen, token_counter(rm), rm.spec.system_prompt, rm.spec.display)
 
 
-def _evaluate(rm: ResolvedModel, rd: RunDir, manifest: RunManifest, todo: list[TaskPlan], opts: RunOptions,
-              reporter: RunReporter) -> None:
-    handle = model_handle(rm, rd.cache_path, opts.device, opts.batch_size)
-    gen = handle.generator
-    engine = get_engine(opts.engine, rd.path)
+@dataclass
+class TaskOutcome:
+    """One task's evaluation: its records (or the error that stopped it) and when it ran."""
+
+    task: str
+    started: datetime
+    finished: datetime
+    output: EngineOutput | None = None
+    error: str | None = None
+
+
+def evaluate_plans(handle: ModelHandle, plans: list[TaskPlan], engine: Engine, run_id: str, progress: Progress,
+                   on_task: Callable[[TaskPlan], None], on_done: Callable[[TaskPlan, TaskOutcome], None]) -> Prefetch:
+    """Generate every plan's requests in one stream and score each task as soon as its
+    completions are in (``cotbench.engines.prefetch``). A task's own error is its outcome; a
+    model that fails to load or a backend that stops raises. Returns the queue (its stats)."""
+    queue = Prefetch(handle, plans, progress).start()
     try:
-        for plan in todo:
-            entry = manifest.task_entry(plan.task.name)
-            assert entry is not None
-            entry.status, entry.error = "running", None
-            rd.write_manifest(manifest)
+        for plan in plans:
+            on_task(plan)
             started = datetime.now(timezone.utc)
             try:
-                out = engine.run([plan], handle, manifest.run_id, reporter.advance)[plan.task.name]
+                queue.wait(plan)
+                out = engine.run([plan], handle, run_id, _no_progress)[plan.task.name]
             except (ModelLoadError, MissingDependencyError):
-                entry.status, entry.error = "pending", None
-                rd.write_manifest(manifest)
                 raise
             except CotbenchError as exc:
-                entry.status, entry.error = "error", str(exc)
-                rd.write_manifest(manifest)
-                reporter.task_done(plan.task.name, False, str(exc))
+                on_done(plan, TaskOutcome(plan.task.name, started, datetime.now(timezone.utc), error=str(exc)))
                 continue
-            info = TaskInfo(name=plan.task.name, version=plan.task.version, hash=plan.hash, domain=plan.task.domain,
-                            scorer=plan.task.scorer, scorer_mode=_scorer_mode(out.records), source=_source(plan),
-                            license=plan.task.license, generation=plan.settings, n_items=len(plan.items))
-            result = build_task_result(manifest.run_id, info, engine.name, out.records, started,
-                                       datetime.now(timezone.utc), out.harness_metrics)
-            rd.write_task(result, out.records)
-            entry.status = "complete"
-            rd.write_manifest(manifest)
+            on_done(plan, TaskOutcome(plan.task.name, started, datetime.now(timezone.utc), out))
+    except BaseException:
+        # Stops a managed server; an unfinished stream's requests fail and are dropped. The queue's
+        # thread is not waited for: an interrupted run must exit now.
+        handle.generator.close()
+        raise
+    handle.generator.close()
+    queue.join(timeout=30)
+    return queue
+
+
+def _evaluate(run: OpenRun, opts: RunOptions, reporter: RunReporter) -> None:
+    rd, manifest = run.rd, run.manifest
+    handle = model_handle(run.rm, rd.cache_path, opts.device, opts.batch_size)
+    gen = handle.generator
+    engine = get_engine(opts.engine, rd.path)
+
+    def done(plan: TaskPlan, outcome: TaskOutcome) -> None:
+        if outcome.output is None:
+            set_status(run, plan.task.name, "error", outcome.error)
+            reporter.task_done(plan.task.name, False, outcome.error)
+        else:
+            record_task(run, plan, engine.name, outcome.output, outcome.started, outcome.finished)
             reporter.task_done(plan.task.name, True)
-        manifest.model_calls, manifest.cache_hits = gen.model_calls, gen.cache_hits
-        if gen.loaded:
-            manifest.device = ", ".join(f"{k}={v}" for k, v in gen.generator.describe().items())
-    finally:
-        gen.cache.close()
+
+    try:
+        queue = evaluate_plans(handle, run.todo, engine, manifest.run_id, reporter.advance,
+                               lambda plan: set_status(run, plan.task.name, "running"), done)
+        # The harnesses re-read every completion from the cache: only the queue's hits count.
+        manifest.model_calls, manifest.cache_hits = gen.model_calls, queue.cache_hits
+        if gen.description:
+            manifest.device = ", ".join(f"{k}={v}" for k, v in gen.description.items())
+    except BaseException:  # Ctrl-C or a crash: the task it stopped in is pending again, never left "running"
+        _reset_running(rd, manifest)
+        raise
+
+
+def _no_progress(task: str, n: int) -> None:
+    """The engines' requests are cache hits; the prefetch stream already counted them."""
+
+
+def _reset_running(rd: RunDir, manifest: RunManifest) -> None:
+    running = [t for t in manifest.tasks if t.status == "running"]
+    for t in running:
+        t.status, t.error = "pending", None
+    if running:
+        with contextlib.suppress(OSError):
+            rd.write_manifest(manifest)
 
 
 def _scorer_mode(records: list) -> str:
@@ -258,14 +388,21 @@ def run_models(
     subfolders: list[str] | None = None,
     steps: list[int] | None = None,
     reporter: RunReporter | None = None,
+    ray: object = None,
     **kwargs: object,
 ) -> list[RunDir]:
-    """Evaluate each model / checkpoint; the Python API behind ``cotbench run``."""
+    """Evaluate each model / checkpoint; the Python API behind ``cotbench run``. ``ray``: a
+    ``cotbench.distributed.ray_run.RayOptions`` (or an address) to run on a Ray cluster."""
     eng = engine or DEFAULT_ENGINE
     if eng not in ENGINES:
         raise CotbenchError(f"unknown engine '{eng}' (choose from {', '.join(ENGINES)})")
     opts = RunOptions(suite=suite, tasks=tasks, limit=limit, output=Path(output), engine=eng,  # type: ignore[arg-type]
                       seed=seed, **kwargs)  # type: ignore[arg-type]
     expanded = expand_checkpoints(specs, revisions, subfolders, steps)
+    if ray is not None:
+        from cotbench.distributed.ray_run import RayOptions, run_on_ray
+
+        ray_opts = ray if isinstance(ray, RayOptions) else RayOptions(address=str(ray))
+        return run_on_ray(expanded, opts, ray_opts, reporter)
     return [run_one(s, opts, reporter) for s in expanded]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from cotbench.engines.base import EngineOutput, ModelHandle, Progress, TaskPlan, make_record
 from cotbench.errors import CotbenchError, ModelLoadError
 from cotbench.models.generator import Completion
+from cotbench.scoring.base import scoring_once
 
 
 class InspectEngine:
@@ -21,32 +22,35 @@ class InspectEngine:
         self.log_dir = log_dir
 
     def run(self, plans: list[TaskPlan], model: ModelHandle, run_id: str, progress: Progress) -> dict[str, EngineOutput]:
+        import cotbench.engines.inspect_model  # noqa: F401 - registers the cotbench/ provider
+
+        logging.getLogger("inspect_ai").setLevel(logging.ERROR)
+        with scoring_once():  # Inspect's scorer and the records share each score
+            return {p.task.name: self._run_one(p, model, run_id, progress) for p in plans}
+
+    def _run_one(self, plan: TaskPlan, model: ModelHandle, run_id: str, progress: Progress) -> EngineOutput:
         from inspect_ai import eval as inspect_eval
         from inspect_ai.model import get_model
 
-        import cotbench.engines.inspect_model  # noqa: F401 - registers the cotbench/ provider
         from cotbench.engines.inspect_tasks import inspect_task
         from cotbench.scoring.judge import inspect_roles
 
-        logging.getLogger("inspect_ai").setLevel(logging.ERROR)
-        outputs: dict[str, EngineOutput] = {}
-        for plan in plans:
-            name = plan.task.name
-            inspect_model = get_model(f"cotbench/{model.label}", handle=model, memoize=False,
-                                      batch_size=model.generator.batch_size,
-                                      on_done=lambda _out, task=name: progress(task, 1))
-            task = inspect_task(plan.task, plan.settings, plan.items, model.system_prompt)
-            logs = inspect_eval(task, model=inspect_model, log_dir=str(self.log_dir) if self.log_dir else None,
-                                display="none", log_level="error", fail_on_error=True, score=True,
-                                max_samples=4 * model.generator.batch_size, model_roles=inspect_roles() or None)
-            log = logs[0]
-            if log.status != "success":
-                message = log.error.message if log.error else log.status
-                if "ModelLoadError" in (log.error.traceback if log.error else ""):
-                    raise ModelLoadError(message)
-                raise CotbenchError(f"Inspect eval of {name} ended with status '{log.status}': {message}")
-            outputs[name] = EngineOutput(self._records(plan, log, model, run_id), self._harness_metrics(log))
-        return outputs
+        name = plan.task.name
+        inspect_model = get_model(f"cotbench/{model.label}", handle=model, memoize=False,
+                                  batch_size=model.generator.batch_size,
+                                  on_done=lambda _out: progress(name, 1))
+        task = inspect_task(plan.task, plan.settings, plan.items, model.system_prompt)
+        logs = inspect_eval(task, model=inspect_model, log_dir=str(self.log_dir) if self.log_dir else None,
+                            display="none", log_level="error", fail_on_error=True, score=True,
+                            max_samples=max(4 * model.generator.batch_size, model.generator.max_in_flight),
+                            model_roles=inspect_roles() or None)
+        log = logs[0]
+        if log.status != "success":
+            message = log.error.message if log.error else log.status
+            if "ModelLoadError" in (log.error.traceback if log.error else ""):
+                raise ModelLoadError(message)
+            raise CotbenchError(f"Inspect eval of {name} ended with status '{log.status}': {message}")
+        return EngineOutput(self._records(plan, log, model, run_id), self._harness_metrics(log))
 
     @staticmethod
     def _records(plan: TaskPlan, log: object, model: ModelHandle, run_id: str) -> list:

@@ -1,8 +1,9 @@
 """An Inspect model provider (``cotbench/<label>``) backed by cotbench's cached generator.
 
 Inspect calls ``generate`` once per sample, concurrently; a small micro-batcher gathers
-the concurrent calls into batches for the underlying generator, which runs in a worker
-thread so Inspect's event loop stays responsive.
+the concurrent calls into batches for the underlying generator, which runs in worker
+threads so Inspect's event loop stays responsive. Batches are not serialised here: a served
+backend takes several at once, and an in-process model is serialised by the generator.
 """
 
 from __future__ import annotations
@@ -32,14 +33,11 @@ class _MicroBatcher:
         self.handle = handle
         self.batch_size = batch_size
         self.pending: list[tuple[GenRequest, asyncio.Future[Completion]]] = []
-        self.lock: asyncio.Lock | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.on_done: Any = None
 
     async def submit(self, req: GenRequest) -> Completion:
         loop = asyncio.get_running_loop()
-        if self.lock is None:
-            self.lock = asyncio.Lock()
         fut: asyncio.Future[Completion] = loop.create_future()
         self.pending.append((req, fut))
         if len(self.pending) >= self.batch_size:
@@ -52,21 +50,19 @@ class _MicroBatcher:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        assert self.lock is not None
-        async with self.lock:  # one generator call at a time
-            batch, self.pending = self.pending, []
-            if not batch:
-                return
-            try:
-                outs = await asyncio.to_thread(self.handle.generator.generate, [r for r, _ in batch])
-            except BaseException as exc:  # noqa: BLE001 - hand the failure to every waiting sample
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
-                return
-            for (_, fut), out in zip(batch, outs, strict=True):
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        try:
+            outs = await asyncio.to_thread(self.handle.generator.generate, [r for r, _ in batch])
+        except BaseException as exc:  # noqa: BLE001 - hand the failure to every waiting sample
+            for _, fut in batch:
                 if not fut.done():
-                    fut.set_result(out)
+                    fut.set_exception(exc)
+            return
+        for (_, fut), out in zip(batch, outs, strict=True):
+            if not fut.done():
+                fut.set_result(out)
 
 
 def _handle_for_spec(spec_text: str) -> ModelHandle:
@@ -94,7 +90,7 @@ class CotbenchModelAPI(ModelAPI):
         self.on_done = on_done
 
     def max_connections(self) -> int:
-        return 4 * self.batcher.batch_size
+        return max(4 * self.batcher.batch_size, self.handle.generator.max_in_flight)
 
     async def generate(self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice,
                        config: GenerateConfig) -> ModelOutput:

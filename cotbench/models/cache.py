@@ -1,13 +1,14 @@
 """A generation cache keyed by model identity, stored in the run directory.
 
-Each completion is committed as soon as it exists, so a run killed at any point loses at
-most the batch in flight; a rerun serves every finished completion without loading the
+Each completion is committed the moment the backend returns it (backends stream), so a run
+killed at any point loses only the requests in flight; a rerun serves every finished completion without loading the
 model. (lm-eval's own request cache keys on the prompt alone, which would serve one
 model's answers for another: cotbench does not use it.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -40,7 +41,8 @@ class GenerationCache:
     def put_many(self, items: dict[str, Completion]) -> None:
         rows = [
             (k, json.dumps({"text": c.text, "finish_reason": c.finish_reason,
-                            "output_tokens": c.output_tokens, "latency_s": c.latency_s}))
+                            "output_tokens": c.output_tokens, "latency_s": c.latency_s,
+                            **({"reasoning_tokens": c.reasoning_tokens} if c.reasoning_tokens is not None else {})}))
             for k, c in items.items()
         ]
         with self._lock:
@@ -52,7 +54,12 @@ class GenerationCache:
 
 
 class CachedGenerator:
-    """Serves cached completions; loads the real generator only on the first miss."""
+    """Serves cached completions; loads the real generator only on the first miss.
+
+    Misses are streamed to the backend all at once (it bounds what is in flight) and each
+    completion is committed to the cache as it arrives. ``batch_size`` is only for the
+    in-process transformers backend, which pads a batch to its longest prompt.
+    """
 
     def __init__(self, identity: str, cache: GenerationCache, load: Callable[[], Generator],
                  batch_size: int = 8) -> None:
@@ -61,9 +68,11 @@ class CachedGenerator:
         self._load = load
         self._generator: Generator | None = None
         self._lock = threading.Lock()
+        self._serial = threading.Lock()  # held while a backend that is not thread-safe streams
         self.batch_size = batch_size
         self.model_calls = 0  # requests actually sent to the model
         self.cache_hits = 0
+        self.description: dict[str, str] = {}  # the backend's provenance, taken when it is closed
 
     @property
     def generator(self) -> Generator:
@@ -76,6 +85,11 @@ class CachedGenerator:
     def loaded(self) -> bool:
         return self._generator is not None
 
+    @property
+    def max_in_flight(self) -> int:
+        """How many requests callers should keep outstanding (before the model is loaded: a guess)."""
+        return self._generator.max_in_flight if self._generator is not None else 64
+
     def generate(self, requests: list[GenRequest],
                  on_done: Callable[[list[int]], None] | None = None) -> list[Completion]:
         """Completions in request order; ``on_done`` gets the indices of requests as they finish."""
@@ -83,19 +97,34 @@ class CachedGenerator:
         results: dict[str, Completion] = self.cache.get_many(sorted(set(keys)))
         self.cache_hits += sum(k in results for k in keys)
         if on_done:
-            on_done([i for i, k in enumerate(keys) if k in results])
+            hits = [i for i, k in enumerate(keys) if k in results]
+            if hits:
+                on_done(hits)
+        waiting: dict[str, list[int]] = {}
         todo: dict[str, GenRequest] = {}
-        for key, req in zip(keys, requests, strict=True):
+        for i, (key, req) in enumerate(zip(keys, requests, strict=True)):
             if key not in results:
                 todo.setdefault(key, req)
-        pending = list(todo.items())
-        for i in range(0, len(pending), self.batch_size):
-            batch = pending[i : i + self.batch_size]
-            outs = self.generator.generate([r for _, r in batch])
-            self.model_calls += len(batch)
-            fresh = {k: c for (k, _), c in zip(batch, outs, strict=True)}
-            self.cache.put_many(fresh)
-            results.update(fresh)
-            if on_done:
-                on_done([i for i, k in enumerate(keys) if k in fresh])
+                waiting.setdefault(key, []).append(i)
+        if todo:
+            pending = list(todo.items())
+            gen = self.generator
+            with contextlib.nullcontext() if gen.thread_safe else self._serial:
+                for j, completion in gen.stream([r for _, r in pending]):
+                    key = pending[j][0]
+                    self.cache.put_many({key: completion})
+                    results[key] = completion
+                    with self._lock:
+                        self.model_calls += 1
+                    if on_done:
+                        on_done(waiting[key])
         return [results[k] for k in keys]
+
+    def close(self) -> None:
+        """Stop the backend (a managed server) and close the cache."""
+        with self._lock:
+            gen, self._generator = self._generator, None
+        if gen is not None:
+            self.description = gen.describe()
+            gen.close()
+        self.cache.close()

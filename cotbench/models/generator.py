@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from cotbench.results.schema import FinishReason, GenerationSettings
@@ -51,6 +52,7 @@ class Completion:
     output_tokens: int
     latency_s: float
     cached: bool = False
+    reasoning_tokens: int | None = None  # as the server reported it (usage), where it does
 
 
 def derive_seed(base_seed: int, sample_id: str, repeat: int) -> int:
@@ -68,12 +70,28 @@ def word_count(text: str) -> int:
 
 
 class Generator(ABC):
-    """A loaded model. Implementations: transformers, vLLM, OpenAI-compatible server."""
+    """A loaded model. Implementations: transformers, OpenAI-compatible servers (also the
+    vLLM and llama.cpp servers cotbench manages).
+
+    ``stream`` is what the run uses: every request is handed over at once and completions come
+    back as they finish, so a backend with continuous batching stays full. ``max_in_flight`` is
+    how many requests a backend wants outstanding; ``thread_safe`` whether two streams may run
+    at once (an in-process model may not).
+    """
 
     name: str = "generator"
+    max_in_flight: int = 1
+    thread_safe: bool = False
 
     @abstractmethod
     def generate(self, requests: list[GenRequest]) -> list[Completion]: ...
+
+    def stream(self, requests: Sequence[GenRequest]) -> Iterator[tuple[int, Completion]]:
+        """(index into ``requests``, completion) as each finishes; by default one ``generate``."""
+        yield from enumerate(self.generate(list(requests)))
+
+    def close(self) -> None:
+        """Release what the backend holds (a server process, a connection pool)."""
 
     def describe(self) -> dict[str, str]:
         """Backend facts for provenance (device, dtype, ...)."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from cotbench.errors import ModelLoadError
 from cotbench.models.generator import Completion, Generator, GenRequest, trim_at_stop
 from cotbench.results.schema import GenerationSettings
-from cotbench.scoring.thinking import with_opened_reasoning
+from cotbench.scoring.thinking import opened_marker, reopen
 
 
 def _torch_dtype(name: str | None) -> Any:
@@ -75,14 +76,22 @@ class _SeededSampler:
         return forced
 
 
+AUTO = "auto"  # opens_reasoning: detect from the rendered prompt
+
+
 class TransformersGenerator(Generator):
     name = "transformers"
 
     def __init__(self, path: Path, *, subfolder: str | None = None, gguf_file: str | None = None,
-                 dtype: str | None = None, chat_template: str | None = None, device: str | None = None) -> None:
+                 dtype: str | None = None, chat_template: str | None = None, device: str | None = None,
+                 opens_reasoning: str | None = AUTO, batch_size: int = 8) -> None:
+        """``opens_reasoning``: the marker the rendered prompt opens (None: none), or ``AUTO`` to
+        read it off the end of each rendered prompt."""
         import torch
         from transformers import AutoModelForCausalLM
 
+        self.opens_reasoning = opens_reasoning
+        self.batch_size = batch_size
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = load_tokenizer(path, subfolder, gguf_file, chat_template)
         kwargs: dict[str, Any] = {"dtype": _torch_dtype(dtype if dtype or self.device != "cpu" else "float32")}
@@ -100,16 +109,21 @@ class TransformersGenerator(Generator):
         return {"generator": self.name, "device": self.device, "dtype": self.dtype}
 
     def generate(self, requests: list[GenRequest]) -> list[Completion]:
-        # One generate() call per group of identical settings.
+        results = dict(self.stream(requests))
+        return [results[i] for i in range(len(requests))]
+
+    def stream(self, requests: Sequence[GenRequest]) -> Iterator[tuple[int, Completion]]:
+        """Batches of ``batch_size`` requests with identical settings, similar prompt lengths
+        together (a batch is padded to its longest prompt); each batch's completions as it ends."""
         groups: dict[tuple, list[int]] = {}
         for i, r in enumerate(requests):
             s = r.settings
             groups.setdefault((s.temperature, s.top_p, s.max_tokens, tuple(s.stop)), []).append(i)
-        results: dict[int, Completion] = {}
         for idx in groups.values():
-            for i, c in zip(idx, self._generate_batch([requests[i] for i in idx]), strict=True):
-                results[i] = c
-        return [results[i] for i in range(len(requests))]
+            idx.sort(key=lambda i: -sum(len(c) for _, c in requests[i].messages))
+            for b in range(0, len(idx), self.batch_size):
+                chunk = idx[b : b + self.batch_size]
+                yield from zip(chunk, self._generate_batch([requests[i] for i in chunk]), strict=True)
 
     def _generate_batch(self, requests: list[GenRequest]) -> list[Completion]:
         import torch
@@ -150,7 +164,7 @@ class TransformersGenerator(Generator):
                     break
             text = self.tokenizer.decode(row[:n], skip_special_tokens=False)
             text, hit_stop = trim_at_stop(text, settings.stop)
-            text = with_opened_reasoning(prompt, text)
+            text = reopen(text, opened_marker(prompt) if self.opens_reasoning == AUTO else self.opens_reasoning)
             finish = "stop" if hit_eos or hit_stop or n < settings.max_tokens else "length"
             completions.append(Completion(text=text, finish_reason=finish, output_tokens=n, latency_s=per_request))
         return completions

@@ -1,34 +1,50 @@
-"""Build the generator and the token counter for a resolved model (both lazily)."""
+"""Build the generator and the token counter for a resolved model (both lazily).
+
+Local and embedded weights are checked against the identity right before and right after
+they are read (``verify_unchanged``): files changed since the run resolved the model would
+otherwise answer under the old model's identity, and fill its cache."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TypeVar
 
 from cotbench.models import embedded
 from cotbench.models.generator import Generator, word_count
-from cotbench.models.resolve import ResolvedModel
+from cotbench.models.resolve import ResolvedModel, verify_unchanged
+
+T = TypeVar("T")
 
 
-def generator_factory(rm: ResolvedModel, device: str | None = None) -> Callable[[], Generator]:
+def _checked(rm: ResolvedModel, read: Callable[[], T]) -> T:
+    verify_unchanged(rm)
+    out = read()
+    verify_unchanged(rm)
+    return out
+
+
+def generator_factory(rm: ResolvedModel, device: str | None = None, batch_size: int = 8) -> Callable[[], Generator]:
     spec = rm.spec
+    # Said in the spec, or (None) read off the rendered template where the backend renders one.
+    opens = spec.reasoning_marker if spec.opens_reasoning is not None else None
 
     def load() -> Generator:
-        if spec.backend == "openai":
-            from cotbench.models.api_generators import OpenAIGenerator
+        return _checked(rm, _load)
 
-            return OpenAIGenerator(spec.model, spec.base_url)
-        if spec.backend == "vllm":
-            from cotbench.models.api_generators import VLLMGenerator
+    def _load() -> Generator:
+        if spec.backend in ("openai", "vllm", "llamacpp"):
+            from cotbench.models.served import served_generator
 
-            return VLLMGenerator(rm.path or spec.model, revision=rm.resolved_revision, dtype=spec.dtype,
-                                 chat_template=rm.chat_template, subfolder=spec.subfolder)
-        from cotbench.models.hf_generator import TransformersGenerator
+            return served_generator(rm)
+        from cotbench.models.hf_generator import AUTO, TransformersGenerator
 
         path = embedded.converted_dir() if spec.backend == "embedded" else rm.path
         assert path is not None
         return TransformersGenerator(path, subfolder=spec.subfolder, gguf_file=spec.gguf_file, dtype=spec.dtype,
-                                     chat_template=rm.chat_template, device=device)
+                                     chat_template=rm.chat_template, device=device,
+                                     opens_reasoning=opens if spec.opens_reasoning is not None else AUTO,
+                                     batch_size=batch_size)
 
     return load
 
@@ -40,6 +56,9 @@ def token_counter(rm: ResolvedModel) -> Callable[[str], int]:
 
     @functools.cache
     def tokenizer():  # type: ignore[no-untyped-def]
+        return _checked(rm, _tokenizer)
+
+    def _tokenizer():  # type: ignore[no-untyped-def]
         from cotbench.models.hf_generator import load_tokenizer
 
         if spec.backend == "embedded":

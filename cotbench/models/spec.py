@@ -6,12 +6,24 @@ Grammar (options may follow a ``?`` as ``key=value`` pairs joined by ``&``)::
     hf:org/name@REVISION             branch, tag, commit or PR ref (refs/pr/3)
     hf:org/name/sub/folder[@REV]     a checkpoint stored in a subfolder of a repo
     hf:/local/dir  hf:./dir  hf:~/d  a local checkpoint directory
-    vllm:<any hf form>               the same, served through vLLM
+    vllm:<any hf form>               the same, served by a vLLM server cotbench starts
+    vllm:http://HOST:PORT            a vLLM server that is already running
+    llamacpp:/path/model.gguf        a GGUF file served by llama.cpp's llama-server (started
+    llamacpp:default                 by cotbench); ``default`` is the embedded model's GGUF
     openai:MODEL[@BASE_URL]          an OpenAI-compatible server (key from OPENAI_API_KEY)
     smollm2-135m | default           the embedded default model (SmolLM2-135M-Instruct, GGUF)
 
 Options: dtype, gguf_file, chat_template (a file path or a Jinja string), system_prompt,
-step (training step of a checkpoint), label (display name).
+step (training step of a checkpoint), label (display name), opens_reasoning (whether the
+rendered prompt opens a reasoning block the output never opens itself: ``true`` (``<think>``),
+``false``, or the marker, e.g. ``[THINK]``; by default hf:/vllm: read it off the rendered chat
+template and openai: assume not, since a server's template is not visible).
+
+Served backends: concurrency (requests in flight; default 64, vllm: 256, llamacpp: its slots),
+tries (per request, with exponential backoff on 429/5xx/timeouts; default 6).
+vllm: tp (tensor_parallel_size), dp (data_parallel_size), max_model_len,
+gpu_memory_utilization, prefix_caching (true/false), reasoning_parser. llamacpp: parallel
+(server slots, default 16), ctx_size, threads, gpu_layers.
 """
 
 from __future__ import annotations
@@ -22,10 +34,27 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from cotbench.errors import SpecError
+from cotbench.scoring.thinking import opening_marker
 
 EMBEDDED_ALIASES = ("smollm2-135m", "default", "embedded")
-BACKENDS = ("hf", "vllm", "openai", "embedded")
-OPTION_KEYS = ("dtype", "gguf_file", "chat_template", "system_prompt", "step", "label")
+BACKENDS = ("hf", "vllm", "openai", "llamacpp", "embedded")
+# Options of served backends: name -> (parser, backends it applies to).
+SERVER_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "concurrency": ("int", ("openai", "vllm", "llamacpp")),
+    "tries": ("int", ("openai", "vllm", "llamacpp")),
+    "tp": ("int", ("vllm",)),
+    "dp": ("int", ("vllm",)),
+    "max_model_len": ("int", ("vllm",)),
+    "gpu_memory_utilization": ("fraction", ("vllm",)),
+    "prefix_caching": ("bool", ("vllm",)),
+    "reasoning_parser": ("name", ("vllm",)),
+    "parallel": ("int", ("llamacpp",)),
+    "ctx_size": ("int", ("llamacpp",)),
+    "threads": ("int", ("llamacpp",)),
+    "gpu_layers": ("count", ("llamacpp",)),
+}
+OPTION_KEYS = ("dtype", "gguf_file", "chat_template", "system_prompt", "step", "label", "opens_reasoning",
+               *SERVER_OPTIONS)
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -47,6 +76,8 @@ class ModelSpec:
     system_prompt: str | None = None
     step: int | None = None
     label: str | None = None
+    opens_reasoning: str | None = None  # as given; None: detect from the template (hf, vllm)
+    server: tuple[tuple[str, object], ...] = ()  # served-backend options (SERVER_OPTIONS), sorted
     raw: str = field(default="", compare=False)
 
     @property
@@ -55,12 +86,22 @@ class ModelSpec:
             return self.label
         if self.backend == "embedded":
             return "SmolLM2-135M-Instruct (embedded)"
+        if self.backend == "llamacpp" and self.model == "embedded":
+            return "SmolLM2-135M-Instruct (embedded, llama.cpp)"
         name = _local_display(self.model) if self.local else self.model
         if self.subfolder:
             name = f"{name}/{self.subfolder}"
         if self.revision:
             name = f"{name}@{self.revision}"
         return name
+
+    def server_option(self, name: str, default: object = None) -> object:
+        return dict(self.server).get(name, default)
+
+    @property
+    def reasoning_marker(self) -> str | None:
+        """The marker the ``opens_reasoning`` option names (None: not opened, or not said)."""
+        return opening_marker(self.opens_reasoning) if self.opens_reasoning is not None else None
 
     def with_options(self, **opts: object) -> ModelSpec:
         clean = {k: v for k, v in opts.items() if v is not None}
@@ -90,13 +131,65 @@ def _parse_options(text: str, spec: str) -> dict[str, object]:
             opts[key] = int(value)
         elif key == "dtype" and value not in DTYPES:
             raise SpecError(f"model spec '{spec}': dtype must be one of {', '.join(DTYPES)}, got '{value}'")
+        elif key in SERVER_OPTIONS:
+            opts.setdefault("server", {})[key] = _server_value(key, value, spec)  # type: ignore[index]
+        elif key == "opens_reasoning":
+            try:
+                opening_marker(value)
+            except ValueError as exc:
+                raise SpecError(f"model spec '{spec}': opens_reasoning: {exc}, got '{value}'") from None
+            opts[key] = value
         else:
             opts[key] = value
     return opts
 
 
+def _server_value(key: str, value: str, spec: str) -> object:
+    kind = SERVER_OPTIONS[key][0]
+    bad = SpecError(f"model spec '{spec}': {key} must be {_KINDS[kind]}, got '{value}'")
+    if kind in ("int", "count"):
+        if not value.isdigit() or (kind == "int" and int(value) < 1):
+            raise bad
+        return int(value)
+    if kind == "fraction":
+        try:
+            number = float(value)
+        except ValueError:
+            raise bad from None
+        if not 0 < number <= 1:
+            raise bad
+        return number
+    if kind == "bool":
+        if value.lower() not in ("true", "false"):
+            raise bad
+        return value.lower() == "true"
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+        raise bad
+    return value
+
+
+_KINDS = {"int": "a positive integer", "count": "a non-negative integer", "fraction": "a number in (0, 1]",
+          "bool": "true or false", "name": "a name (letters, digits, _ . -)"}
+
+
+def _check_server_options(spec: ModelSpec) -> ModelSpec:
+    for key, _ in spec.server:
+        backends = SERVER_OPTIONS[key][1]
+        if spec.backend not in backends:
+            raise SpecError(f"model spec '{spec.raw}': option {key} applies to {', '.join(b + ':' for b in backends)} "
+                            f"only, not {spec.backend}:")
+    return spec
+
+
 def parse_spec(spec: str) -> ModelSpec:
     """Parse a model spec string; raises SpecError with one clear line when malformed."""
+    parsed = _parse_spec(spec)
+    if isinstance(parsed.server, dict):
+        parsed = replace(parsed, server=tuple(sorted(parsed.server.items())))
+    return _check_server_options(parsed)
+
+
+def _parse_spec(spec: str) -> ModelSpec:
     raw = spec
     spec = spec.strip()
     if not spec:
@@ -108,12 +201,21 @@ def parse_spec(spec: str) -> ModelSpec:
     backend, sep, rest = body.partition(":")
     if not sep or backend not in BACKENDS or backend == "embedded":
         raise SpecError(
-            f"model spec '{raw}': expected a prefix hf:, vllm: or openai: (or 'smollm2-135m' for the embedded model)"
+            f"model spec '{raw}': expected a prefix hf:, vllm:, llamacpp: or openai: "
+            "(or 'smollm2-135m' for the embedded model)"
         )
     if not rest:
         raise SpecError(f"model spec '{raw}': nothing after '{backend}:'")
     if backend == "openai":
         return _parse_openai(rest, raw, opts)
+    if backend == "llamacpp":
+        return _parse_llamacpp(rest, raw, opts)
+    if backend == "vllm" and re.match(r"^https?://", rest):
+        if not re.match(r"^https?://[^\s/]+", rest):
+            raise SpecError(f"model spec '{raw}': invalid server URL '{rest}'")
+        url = rest.rstrip("/")
+        return ModelSpec(backend="vllm", model="", base_url=url if url.endswith("/v1") else url + "/v1",
+                         raw=raw, **opts)  # type: ignore[arg-type]
     return _parse_hf_like(backend, rest, raw, opts)
 
 
@@ -124,6 +226,17 @@ def _parse_openai(rest: str, raw: str, opts: dict[str, object]) -> ModelSpec:
     if sep and not re.match(r"^https?://[^\s/]+", base_url):
         raise SpecError(f"model spec '{raw}': base URL must start with http:// or https://, got '{base_url}'")
     return ModelSpec(backend="openai", model=model, base_url=base_url or None, raw=raw, **opts)  # type: ignore[arg-type]
+
+
+def _parse_llamacpp(rest: str, raw: str, opts: dict[str, object]) -> ModelSpec:
+    if rest.lower() in EMBEDDED_ALIASES:
+        return ModelSpec(backend="llamacpp", model="embedded", local=True, raw=raw, **opts)  # type: ignore[arg-type]
+    path = Path(rest).expanduser()
+    if not rest.startswith(("/", "./", "../", "~")):
+        raise SpecError(f"model spec '{raw}': llamacpp: takes a local .gguf path (or 'default' for the embedded model)")
+    step = opts.pop("step", None)
+    return ModelSpec(backend="llamacpp", model=str(path.resolve()), local=True, raw=raw,
+                     step=step if step is not None else parse_step(path.stem), **opts)  # type: ignore[arg-type]
 
 
 def _parse_hf_like(backend: str, rest: str, raw: str, opts: dict[str, object]) -> ModelSpec:
