@@ -1,0 +1,1 @@
+"""Running past one machine: evaluation units placed and retried by Ray."""
