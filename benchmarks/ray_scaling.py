@@ -37,11 +37,15 @@ def series(root: Path, n: int) -> str:
 
 
 def timed(spec: str, args: argparse.Namespace, ray: object = None) -> float:
+    from cotbench.distributed.ray_run import run_models_on_ray
     from cotbench.runner import run_models
 
     out = Path(tempfile.mkdtemp(prefix="cotbench-ray-bench-"))
     start = time.perf_counter()
-    run_models([spec], tasks=TASKS, limit=args.limit, max_tokens=args.max_tokens, output=out, ray=ray)
+    if ray is None:
+        run_models([spec], tasks=TASKS, limit=args.limit, max_tokens=args.max_tokens, output=out)
+    else:
+        run_models_on_ray([spec], ray=ray, tasks=TASKS, limit=args.limit, max_tokens=args.max_tokens, output=out)
     return time.perf_counter() - start
 
 

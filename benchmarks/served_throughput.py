@@ -66,7 +66,7 @@ def cotbench_generation(spec: str, plans: list, workdir: Path) -> tuple[int, flo
     from cotbench.engines.prefetch import Prefetch
     from cotbench.models.resolve import resolve
     from cotbench.models.spec import parse_spec
-    from cotbench.runner import model_handle
+    from cotbench.models.handle import model_handle
 
     handle = model_handle(resolve(parse_spec(spec)), Path(tempfile.mkdtemp(dir=workdir)) / "g.sqlite")
     start = time.perf_counter()

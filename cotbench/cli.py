@@ -124,16 +124,14 @@ def run(
     reporter = RichReporter(console)
     try:
         if ray_opts is not None:
-            from cotbench.distributed.ray_run import run_on_ray
-            from cotbench.models.checkpoints import expand_checkpoints
+            from cotbench.distributed.ray_run import run_models_on_ray
             from cotbench.progress import RichRayReporter
-            from cotbench.runner import RunOptions, RunReporter
 
-            opts = RunOptions(suite=suite, tasks=_csv(tasks), limit=limit, output=output, engine=engine,  # type: ignore[arg-type]
-                              preset=preset, seed=seed, max_tokens=max_tokens, data_dir=data_dir, device=device,
-                              batch_size=batch_size, system_prompt=system_prompt)
-            rds = run_on_ray(expand_checkpoints(specs, _csv(revisions), _csv(subfolders), step_list), opts,
-                             ray_opts, RunReporter(), RichRayReporter(console))
+            rds = run_models_on_ray(specs, ray=ray_opts, suite=suite, tasks=_csv(tasks), limit=limit, output=output,
+                                    engine=engine, revisions=_csv(revisions), subfolders=_csv(subfolders),
+                                    steps=step_list, ray_reporter=RichRayReporter(console), preset=preset, seed=seed,
+                                    max_tokens=max_tokens, data_dir=data_dir, device=device, batch_size=batch_size,
+                                    system_prompt=system_prompt)
         else:
             rds = run_models(specs, suite=suite, tasks=_csv(tasks), limit=limit, output=output,
                              engine=engine, seed=seed, revisions=_csv(revisions), subfolders=_csv(subfolders),

@@ -23,12 +23,11 @@ from cotbench import __version__
 from cotbench.engines.base import Engine, EngineOutput, ModelHandle, Progress, TaskPlan
 from cotbench.engines.prefetch import Prefetch
 from cotbench.errors import CotbenchError, MissingDependencyError, ModelLoadError, ResultsError
-from cotbench.models.cache import CachedGenerator, GenerationCache
 from cotbench.models.checkpoints import expand_checkpoints
-from cotbench.models.load import generator_factory, token_counter
+from cotbench.models.handle import model_handle
 from cotbench.models.resolve import ResolvedModel, resolve
 from cotbench.models.spec import ModelSpec
-from cotbench.results.metrics import build_task_result
+from cotbench.results.task_result import build_task_result
 from cotbench.results.schema import EngineName, ModelInfo, RunManifest, TaskInfo, TaskStatusEntry
 from cotbench.results.store import RunDir
 from cotbench.scoring.judge import judge_mode
@@ -277,13 +276,6 @@ def record_task(run: OpenRun, plan: TaskPlan, engine: str, out: EngineOutput, st
     set_status(run, plan.task.name, "complete")
 
 
-def model_handle(rm: ResolvedModel, cache_path: Path, device: str | None = None, batch_size: int = 8) -> ModelHandle:
-    """A lazily loaded, cached model for the engines (the model loads on the first cache miss)."""
-    gen = CachedGenerator(rm.identity, GenerationCache(cache_path), generator_factory(rm, device, batch_size),
-                          batch_size=batch_size)
-    return ModelHandle(gen, token_counter(rm), rm.spec.system_prompt, rm.spec.display)
-
-
 @dataclass
 class TaskOutcome:
     """One task's evaluation: its records (or the error that stopped it) and when it ran."""
@@ -388,21 +380,14 @@ def run_models(
     subfolders: list[str] | None = None,
     steps: list[int] | None = None,
     reporter: RunReporter | None = None,
-    ray: object = None,
     **kwargs: object,
 ) -> list[RunDir]:
-    """Evaluate each model / checkpoint; the Python API behind ``cotbench run``. ``ray``: a
-    ``cotbench.distributed.ray_run.RayOptions`` (or an address) to run on a Ray cluster."""
+    """Evaluate each model / checkpoint; the Python API behind ``cotbench run`` (on a Ray
+    cluster: ``cotbench.distributed.ray_run.run_models_on_ray``)."""
     eng = engine or DEFAULT_ENGINE
     if eng not in ENGINES:
         raise CotbenchError(f"unknown engine '{eng}' (choose from {', '.join(ENGINES)})")
     opts = RunOptions(suite=suite, tasks=tasks, limit=limit, output=Path(output), engine=eng,  # type: ignore[arg-type]
                       seed=seed, **kwargs)  # type: ignore[arg-type]
-    expanded = expand_checkpoints(specs, revisions, subfolders, steps)
-    if ray is not None:
-        from cotbench.distributed.ray_run import RayOptions, run_on_ray
-
-        ray_opts = ray if isinstance(ray, RayOptions) else RayOptions(address=str(ray))
-        return run_on_ray(expanded, opts, ray_opts, reporter)
-    return [run_one(s, opts, reporter) for s in expanded]
+    return [run_one(s, opts, reporter) for s in expand_checkpoints(specs, revisions, subfolders, steps)]
 

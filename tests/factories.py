@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cotbench.results.metrics import build_task_result
+from cotbench.results.task_result import build_task_result
 from cotbench.results.schema import (
     GenerationSettings,
     ModelInfo,

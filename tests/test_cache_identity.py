@@ -414,8 +414,10 @@ def fake_runner(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     def factory(rm, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         return lambda: loads.append(1) or FakeGenerator()
 
-    monkeypatch.setattr(runner, "generator_factory", factory)
-    monkeypatch.setattr(runner, "token_counter", lambda rm: lambda t: len(t.split()))
+    from cotbench.models import handle
+
+    monkeypatch.setattr(handle, "generator_factory", factory)
+    monkeypatch.setattr(handle, "token_counter", lambda rm: lambda t: len(t.split()))
     smoke = runner.get_suite("smoke")
     real_get_suite = runner.get_suite
     # The smoke suite cut down to its arithmetic subset, to keep the test fast.

@@ -359,9 +359,10 @@ class _CrashingEngine:
 def _crash_in_engine(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
     """The model answers (a fake, no network); the harness then raises ``exc`` in the main thread."""
     from cotbench import runner
+    from cotbench.models import handle
     from tests.fakes import FakeGenerator
 
-    monkeypatch.setattr(runner, "generator_factory", lambda *a, **k: FakeGenerator)
+    monkeypatch.setattr(handle, "generator_factory", lambda *a, **k: FakeGenerator)
     monkeypatch.setattr(runner, "get_engine", lambda name, run_dir=None: _CrashingEngine(exc))
 
 
@@ -635,13 +636,13 @@ def test_a_real_sigint_mid_run(tmp_path: Path, signame: str) -> None:
     script = tmp_path / "slow_run.py"
     script.write_text(
         "import sys, time\n"
-        "from cotbench import runner\n"
+        "from cotbench.models import handle\n"
         "from tests.fakes import FakeGenerator\n"
         "class Slow(FakeGenerator):\n"
         "    def generate(self, requests):\n"
         "        time.sleep(5)\n"
         "        return super().generate(requests)\n"
-        "runner.generator_factory = lambda *a, **k: Slow\n"
+        "handle.generator_factory = lambda *a, **k: Slow\n"
         "from cotbench.cli import main\n"
         "main(sys.argv[1:])\n")
     out = tmp_path / "out"

@@ -47,9 +47,9 @@ def _records(out: Path) -> dict[tuple[str, str], list[tuple]]:
 
 
 def _driver(spec: str, out: Path, limit: int, max_tokens: int, cpus: int | None = None) -> list[str]:
-    code = ("import sys; from pathlib import Path; from cotbench.runner import run_models; "
-            "from cotbench.distributed.ray_run import RayOptions; "
-            f"run_models([{spec!r}], tasks={TASKS!r}, limit={limit}, max_tokens={max_tokens}, batch_size=1, "
+    code = ("import sys; from pathlib import Path; "
+            "from cotbench.distributed.ray_run import RayOptions, run_models_on_ray; "
+            f"run_models_on_ray([{spec!r}], tasks={TASKS!r}, limit={limit}, max_tokens={max_tokens}, batch_size=1, "
             f"output=Path({str(out)!r}), ray=RayOptions('local', unit='task', local_cpus={cpus!r}))")
     return [sys.executable, "-c", code]
 
@@ -133,14 +133,13 @@ def test_killed_driver_resumes(tmp_path: Path) -> None:
 
 
 def test_a_unit_that_fails_every_retry_marks_its_tasks_and_the_rest_finish(tmp_path: Path) -> None:
-    from cotbench.distributed.ray_run import RayOptions
-    from cotbench.runner import run_models
+    from cotbench.distributed.ray_run import RayOptions, run_models_on_ray
 
     good = _series(tmp_path, (0,))
     broken = tmp_path / "broken" / "checkpoint-5"
     broken.mkdir(parents=True)
     (broken / "config.json").write_text('{"model_type": "no-such-architecture"}')
-    rds = run_models([good, f"hf:{broken}"], tasks=TASKS, limit=2, max_tokens=16, output=tmp_path / "runs",
+    rds = run_models_on_ray([good, f"hf:{broken}"], tasks=TASKS, limit=2, max_tokens=16, output=tmp_path / "runs",
                      ray=RayOptions("local"))
     status = {rd.path.name: {t.name: (t.status, t.error) for t in rd.read_manifest().tasks} for rd in rds}
     ok, bad = (status[rd.path.name] for rd in rds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -16,10 +17,13 @@ def test_without_ray_installed_says_which_extra(monkeypatch: pytest.MonkeyPatch)
     assert res.rc == 2 and "pip install 'cotbench[ray]'" in res.err and len(res.err.strip().splitlines()) == 1
 
 
-def test_an_unreachable_cluster_fails_in_seconds() -> None:
+def test_an_unreachable_cluster_fails_in_seconds(tmp_path: Path) -> None:
     pytest.importorskip("ray")
-    res = invoke("run", "-m", FAKE_MODEL, "--tasks", "arithmetic", "--limit", "1", "--ray", "127.0.0.1:1")
+    out = tmp_path / "runs"
+    res = invoke("run", "-m", FAKE_MODEL, "--tasks", "arithmetic", "--limit", "1", "--ray", "127.0.0.1:1",
+                 "-o", str(out))
     assert res.rc == 2 and "--ray 127.0.0.1:1: no Ray cluster reachable there" in res.err
+    assert not out.exists()  # nothing started
 
 
 @pytest.mark.parametrize("args, fragment", [

@@ -45,6 +45,7 @@ from cotbench.runner import (
 from cotbench.results.store import RunDir
 
 MAX_RETRIES = 3
+_connected_to: str | None = None  # the address this process initialised Ray with
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,15 @@ def _ray() -> Any:
 
 def connect(opts: RayOptions) -> Any:
     """Join the cluster ``opts.address`` names (``local`` starts one in this process)."""
+    global _connected_to
     ray = _ray()
-    if ray.is_initialized():
-        return ray
-    env = {"env_vars": {"TQDM_DISABLE": "1", "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false"}}
     _check_reachable(opts.address)
+    if ray.is_initialized():
+        if _connected_to in (None, opts.address):  # None: the caller initialised Ray itself
+            return ray
+        ray.shutdown()  # another cluster was asked for
+    env = {"env_vars": {"TQDM_DISABLE": "1", "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false"}}
+    _connected_to = opts.address
     try:
         if opts.address == "local":
             ray.init(num_cpus=opts.local_cpus, include_dashboard=False, log_to_driver=False, runtime_env=env,
@@ -204,6 +209,20 @@ def run_on_ray(specs: list[ModelSpec], opts: RunOptions, ray_opts: RayOptions,
                 with contextlib.suppress(Exception):
                     ray.get(s.close.remote(), timeout=30)
     return [run.rd for run in runs]
+
+
+def run_models_on_ray(specs: list[str], *, ray: RayOptions, suite: str | None = None,
+                      tasks: list[str] | None = None, limit: int | None = None, output: Path = Path("results"),
+                      engine: str = "lm_eval", revisions: list[str] | None = None,
+                      subfolders: list[str] | None = None, steps: list[int] | None = None,
+                      reporter: RunReporter | None = None, ray_reporter: RayReporter | None = None,
+                      **kwargs: Any) -> list[RunDir]:
+    """``cotbench.runner.run_models`` on a Ray cluster: the same arguments, plus ``ray``."""
+    from cotbench.models.checkpoints import expand_checkpoints
+
+    opts = RunOptions(suite=suite, tasks=tasks, limit=limit, output=Path(output), engine=engine,  # type: ignore[arg-type]
+                      **kwargs)
+    return run_on_ray(expand_checkpoints(specs, revisions, subfolders, steps), opts, ray, reporter, ray_reporter)
 
 
 def _record_unit(run: OpenRun, plans: list[Any], result: dict[str, Any], reporter: RunReporter) -> None:

@@ -1,4 +1,5 @@
-"""What every engine needs: the per-task plan, the model handle, and one record builder."""
+"""What every engine needs: the per-task plan, the model handle (``cotbench.models.handle``), and
+one record builder."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cotbench.models.cache import CachedGenerator
+from cotbench.models.handle import ModelHandle
 from cotbench.models.generator import Completion
 from cotbench.results.schema import EngineName, GenerationSettings, SampleRecord
 from cotbench.scoring.base import score_response
@@ -28,14 +29,6 @@ class TaskPlan:
     @property
     def n_requests(self) -> int:
         return len(self.items) * self.settings.k
-
-
-@dataclass
-class ModelHandle:
-    generator: CachedGenerator
-    count_tokens: Callable[[str], int]
-    system_prompt: str | None = None
-    label: str = "model"
 
 
 @dataclass

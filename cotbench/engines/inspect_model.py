@@ -71,7 +71,7 @@ def _handle_for_spec(spec_text: str) -> ModelHandle:
     from cotbench.models.resolve import resolve
     from cotbench.models.spec import parse_spec
     from cotbench.paths import cache_dir
-    from cotbench.runner import model_handle
+    from cotbench.models.handle import model_handle
 
     rm = resolve(parse_spec(spec_text))
     return model_handle(rm, cache_dir() / "inspect" / f"{rm.identity}.sqlite")

@@ -37,6 +37,7 @@ from pathlib import Path
 from cotbench.errors import CotbenchError, ModelLoadError, SpecError
 from cotbench.models import embedded
 from cotbench.models.filehash import file_sha256
+from cotbench.models.servers import gguf_file, served_model_ids
 from cotbench.models.spec import ModelSpec
 
 # Never read by transformers or vLLM when loading a checkpoint folder (see the module doc).
@@ -66,13 +67,9 @@ def resolve(spec: ModelSpec, *, download: bool = True) -> ResolvedModel:
     if spec.backend == "openai":
         return _finish(spec, None, None, template, fingerprint=f"{spec.model}@{spec.base_url or 'default'}")
     if spec.backend == "vllm" and spec.base_url:  # a running server: whatever it serves, by name
-        from cotbench.models.served import served_model_ids
-
         ids = ",".join(served_model_ids(spec.base_url))
         return _finish(spec, None, None, template, fingerprint=f"vllm-server:{ids}@{spec.base_url}")
     if spec.backend == "llamacpp":
-        from cotbench.models.served import gguf_file
-
         gguf = gguf_file(spec)
         if not gguf.is_file():
             raise SpecError(f"GGUF file {gguf} does not exist")
@@ -151,8 +148,6 @@ def verify_unchanged(rm: ResolvedModel) -> None:
         current = _embedded_fingerprint(embedded.gguf_path())
         what = "the embedded model's GGUF file"
     elif spec.backend == "llamacpp":
-        from cotbench.models.served import gguf_file
-
         current, what = f"gguf:{file_sha256(gguf_file(spec))}", f"the GGUF file {gguf_file(spec)}"
     elif spec.local and rm.path is not None:
         folder = rm.path / spec.subfolder if spec.subfolder else rm.path

@@ -8,14 +8,10 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from cotbench.errors import ModelLoadError, SpecError
-from cotbench.models import embedded
 from cotbench.models.api_generators import DEFAULT_CONCURRENCY, DEFAULT_TRIES, OpenAIGenerator
 from cotbench.models.resolve import ResolvedModel
 from cotbench.models.servers import (
@@ -23,27 +19,14 @@ from cotbench.models.servers import (
     ManagedServer,
     VLLMOptions,
     free_port,
+    gguf_file,
     llama_server_command,
+    served_model_ids,
     vllm_command,
 )
-from cotbench.models.spec import ModelSpec
 
 SERVED_NAME = "cotbench-model"
 VLLM_CONCURRENCY = 256
-
-
-def served_model_ids(base_url: str, timeout: float = 10.0) -> list[str]:
-    """The model ids a running OpenAI-compatible server serves (``GET /v1/models``)."""
-    try:
-        with urllib.request.urlopen(base_url.rstrip("/") + "/models", timeout=timeout) as r:
-            data = json.loads(r.read())
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise SpecError(f"cannot reach the server at {base_url}: {exc}") from None
-    return [str(m["id"]) for m in data.get("data", []) if isinstance(m, dict) and "id" in m]
-
-
-def gguf_file(spec: ModelSpec) -> Path:
-    return embedded.gguf_path() if spec.model == "embedded" else Path(spec.model)
 
 
 def _template_file(text: str | None) -> Path | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -24,7 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cotbench.errors import MissingDependencyError, ModelLoadError
+from cotbench.errors import MissingDependencyError, ModelLoadError, SpecError
+from cotbench.models import embedded
+from cotbench.models.spec import ModelSpec
 
 START_TIMEOUT_S = float(os.environ.get("COTBENCH_SERVER_START_TIMEOUT", "900"))
 _STOP_GRACE_S = 10.0
@@ -119,6 +122,20 @@ class ManagedServer:
 def _stop_all() -> None:
     for server in list(_running):
         server.stop()
+
+
+def served_model_ids(base_url: str, timeout: float = 10.0) -> list[str]:
+    """The model ids a running OpenAI-compatible server serves (``GET /v1/models``)."""
+    try:
+        with urllib.request.urlopen(base_url.rstrip("/") + "/models", timeout=timeout) as r:
+            data = json.loads(r.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise SpecError(f"cannot reach the server at {base_url}: {exc}") from None
+    return [str(m["id"]) for m in data.get("data", []) if isinstance(m, dict) and "id" in m]
+
+
+def gguf_file(spec: ModelSpec) -> Path:
+    return embedded.gguf_path() if spec.model == "embedded" else Path(spec.model)
 
 
 def llama_server_binary() -> str:

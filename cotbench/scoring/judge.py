@@ -90,7 +90,7 @@ def open_judge(spec: str, cache_path: Path, device: str | None = None) -> Iterat
     judge; its generations are cached in ``cache_path`` keyed by the judge's identity."""
     from cotbench.models.resolve import resolve
     from cotbench.models.spec import parse_spec
-    from cotbench.runner import model_handle
+    from cotbench.models.handle import model_handle
 
     rm = resolve(parse_spec(spec))
     handle = model_handle(rm, cache_path, device, batch_size=1)
