@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,16 @@ def manifest(run_root: Path) -> dict:
 def run_dir(run_root: Path) -> Path:
     (d,) = [p for p in run_root.iterdir() if (p / "manifest.json").is_file()]
     return d
+
+
+def committed(run_root: Path) -> int:
+    """Completions committed so far to the generation caches under ``run_root`` (0 before the
+    first cache has its table): what a killed run keeps."""
+    total = 0
+    for cache in run_root.glob("*/generations.sqlite"):
+        try:
+            with sqlite3.connect(cache) as db:
+                total += db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+        except sqlite3.OperationalError:
+            pass
+    return total

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cotbench.errors import CotbenchError
-from tests.e2e import COTBENCH, cli, embedded_available, run_dir
+from tests.e2e import COTBENCH, cli, committed, embedded_available, run_dir
 
 
 def _binary() -> str | None:
@@ -96,12 +95,7 @@ def test_managed_llama_server_run_kill_and_resume(tmp_path: Path) -> None:
     kept = 0
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
-        for cache in out.glob("*/generations.sqlite"):
-            try:
-                with sqlite3.connect(cache) as db:
-                    kept = db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
-            except sqlite3.OperationalError:
-                pass
+        kept = committed(out)
         if kept >= 6:
             break
         time.sleep(0.1)
@@ -133,20 +127,14 @@ def test_server_that_dies_mid_run(tmp_path: Path) -> None:
     deadline = time.monotonic() + 300
     kept = 0
     while time.monotonic() < deadline and kept < 4:
-        for cache in out.glob("*/generations.sqlite"):
-            try:
-                with sqlite3.connect(cache) as db:
-                    kept = db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
-            except sqlite3.OperationalError:
-                pass
+        kept = committed(out)
         time.sleep(0.1)
     assert srv.proc is not None
     os.killpg(srv.proc.pid, signal.SIGKILL)
     _, err = proc.communicate(timeout=300)
     srv.stop()
     assert proc.returncode == 2 and "Traceback" not in err and srv.base_url in err
-    with sqlite3.connect(next(out.glob("*/generations.sqlite"))) as db:
-        assert db.execute("SELECT COUNT(*) FROM completions").fetchone()[0] >= kept  # finished work kept
+    assert committed(out) >= kept  # finished work kept
     srv2 = ManagedServer("llama-server", llama_server_command(gguf_path(), port, LlamaCppOptions(parallel=2,
                                                                                                  ctx_size=2048)),
                          port).start()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import requires_embedded
+from tests.e2e import committed, requires_embedded
 
 ray = pytest.importorskip("ray")
 pytestmark = [pytest.mark.e2e, requires_embedded]
@@ -54,22 +53,11 @@ def _driver(spec: str, out: Path, limit: int, max_tokens: int, cpus: int | None 
     return [sys.executable, "-c", code]
 
 
-def _committed(out: Path) -> int:
-    total = 0
-    for cache in out.glob("*/generations.sqlite"):
-        try:
-            with sqlite3.connect(cache) as db:
-                total += db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
-        except sqlite3.OperationalError:
-            pass
-    return total
-
-
 def _stable_count(out: Path, quiet_s: float = 3.0) -> int:
-    last, since = _committed(out), time.monotonic()
+    last, since = committed(out), time.monotonic()
     while time.monotonic() - since < quiet_s:
         time.sleep(0.2)
-        now = _committed(out)
+        now = committed(out)
         if now != last:
             last, since = now, time.monotonic()
     return last
@@ -91,13 +79,13 @@ def test_ray_run_equals_local_run_and_survives_a_worker_kill(tmp_path: Path) -> 
     killed, kept, finished = None, 0, 0
     deadline = time.monotonic() + 600
     while driver.poll() is None and time.monotonic() < deadline and killed is None:
-        if _committed(out) >= 2:
+        if committed(out) >= 2:
             pids = subprocess.run(["pgrep", "-f", "ray::cotbench_unit"], capture_output=True, text=True).stdout.split()
             if pids:
                 killed = int(pids[0])
                 os.kill(killed, signal.SIGKILL)
                 time.sleep(0.3)  # the store commits what was already on its way
-                kept = _committed(out)
+                kept = committed(out)
                 # completions of units that had already finished (their records are written)
                 finished = sum(len(f.read_text().splitlines()) for f in out.glob("*/tasks/*/samples.jsonl"))
         time.sleep(0.05)
@@ -117,7 +105,7 @@ def test_killed_driver_resumes(tmp_path: Path) -> None:
     out = tmp_path / "ray"
     driver = subprocess.Popen(_driver(spec, out, 4, 24), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 600
-    while driver.poll() is None and _committed(out) < 3 and time.monotonic() < deadline:
+    while driver.poll() is None and committed(out) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
     driver.send_signal(signal.SIGKILL)
     driver.wait()

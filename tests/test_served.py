@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pytest
 from cotbench.errors import ModelLoadError
 from cotbench.models.servers import free_port
 from cotbench.runner import run_models
-from tests.e2e import COTBENCH, cli, run_dir
+from tests.e2e import COTBENCH, cli, committed, run_dir
 from tests.fake_server import FakeServer
 
 
@@ -88,8 +87,7 @@ def test_a_server_that_dies_mid_run_keeps_finished_work_and_resumes(tmp_path: Pa
         with pytest.raises(ModelLoadError):
             _run(server.url, tmp_path, ["arithmetic"], 30, "concurrency=2&tries=2")
     (rd,) = [p for p in (tmp_path / "runs").iterdir()]
-    with sqlite3.connect(rd / "generations.sqlite") as db:
-        kept = db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+    kept = committed(tmp_path / "runs")
     assert kept >= 10
     manifest = json.loads((rd / "manifest.json").read_text())
     assert {t["status"] for t in manifest["tasks"]} == {"pending"}
@@ -112,24 +110,12 @@ def test_kill_9_mid_run_loses_only_what_was_in_flight(tmp_path: Path) -> None:
                 "--limit", "40", "--output", str(out)]
         proc = subprocess.Popen([*COTBENCH, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 env={**os.environ, "COLUMNS": "200"})
-        cache = None
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            caches = list(out.glob("*/generations.sqlite"))
-            if caches:
-                cache = caches[0]
-                try:
-                    with sqlite3.connect(cache) as db:
-                        if db.execute("SELECT COUNT(*) FROM completions").fetchone()[0] >= 8:
-                            break
-                except sqlite3.OperationalError:  # the table is not there yet
-                    pass
+        while time.monotonic() < deadline and committed(out) < 8:
             time.sleep(0.1)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert cache is not None
-        with sqlite3.connect(cache) as db:
-            kept = db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+        kept = committed(out)
         assert 8 <= kept < 40  # committed one by one: only the in-flight requests were lost
         res = cli(*args)
         assert res.returncode == 0, res.stderr

@@ -189,8 +189,7 @@ def run_on_ray(specs: list[ModelSpec], opts: RunOptions, ray_opts: RayOptions,
                         continue
                     done += 1
                     _record_unit(run, plans, result, reporter)
-                completions = sum(ray.get([s.stats.remote() for s in stores.values()])[i]["committed"]
-                                  for i in range(len(stores)))
+                completions = sum(st["committed"] for st in ray.get([s.stats.remote() for s in stores.values()]))
                 elapsed = max(time.monotonic() - start, 1e-9)
                 ray_reporter.update(done, len(pending), failed, completions, completions / elapsed)
         except BaseException:

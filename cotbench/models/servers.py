@@ -58,7 +58,9 @@ class ManagedServer:
 
     def __post_init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = Path(tempfile.mkstemp(prefix=f"cotbench-{self.name}-", suffix=".log")[1])
+        fd, path = tempfile.mkstemp(prefix=f"cotbench-{self.name}-", suffix=".log")
+        os.close(fd)  # reopened by start(); only the name is kept
+        self.log_path = Path(path)
 
     @property
     def base_url(self) -> str:
