@@ -37,7 +37,7 @@ from cotbench.analysis import calibration as cal
 from cotbench.analysis import score as sc
 from cotbench.analysis.stats import mover_interval
 from cotbench.site.data import Estimate
-from cotbench.site.summary import macro_mean
+from cotbench.site.headlines import macro_mean
 
 DELTAS = (0.0, -0.01, -0.02, -0.05)
 RATES = (0.02, 0.1, 0.5)

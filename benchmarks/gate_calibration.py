@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cotbench.analysis import calibration as cal
-from cotbench.gate.tests import decide_many, score_strata
+from cotbench.gate.stat_tests import decide_many, score_strata
 
 ALPHA = 0.05
 MARGINS = (0.01, 0.02, 0.05)

@@ -113,7 +113,7 @@ def run(
     _quiet_libraries()
     from cotbench.progress import RichReporter
     from cotbench.runner import run_models
-    from cotbench.summary import run_summary_table
+    from cotbench.terminal_summary import run_summary_table
 
     specs = model or ["smollm2-135m"]
     step_list = _check_run_options(specs, suite=suite, tasks=tasks, limit=limit, output=output, preset=preset,
@@ -191,7 +191,7 @@ def _check_run_options(specs: list[str], *, suite: str | None, tasks: str | None
     from cotbench.errors import SpecError
     from cotbench.models.spec import parse_spec
     from cotbench.runner import ENGINES
-    from cotbench.tasks.registry import all_suites, all_tasks
+    from cotbench.tasks.catalog import all_suites, all_tasks
 
     for option, texts in (("--model", specs), ("--judge", [judge] if judge is not None else [])):
         for text in texts:
@@ -295,7 +295,7 @@ def results_show(
 ) -> None:
     """Print a finished run: provenance, per-task metrics, per-domain summary."""
     from cotbench.results.store import RunDir
-    from cotbench.summary import run_summary_table, samples_table
+    from cotbench.terminal_summary import run_summary_table, samples_table
 
     if samples < 0:
         raise CotbenchError(f"--samples must be 0 or more, got {samples}")
@@ -335,7 +335,7 @@ def tasks_cmd() -> None:
     """List tasks and suites."""
     from rich.table import Table
 
-    from cotbench.tasks.registry import all_suites, all_tasks
+    from cotbench.tasks.catalog import all_suites, all_tasks
 
     t = Table("task", "domain", "scorer", "version", "source", "license", title="tasks")
     for name, td in sorted(all_tasks().items()):

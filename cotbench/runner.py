@@ -33,7 +33,7 @@ from cotbench.results.store import RunDir
 from cotbench.scoring.judge import judge_mode
 from cotbench.tasks.data import using_data_dir
 from cotbench.tasks.items import build_items
-from cotbench.tasks.registry import DEFAULT_SUITE, get_suite, get_task
+from cotbench.tasks.catalog import DEFAULT_SUITE, get_suite, get_task
 
 DEFAULT_ENGINE: EngineName = "lm_eval"
 ENGINES: tuple[EngineName, ...] = ("lm_eval", "inspect")
@@ -69,12 +69,12 @@ class RunReporter:
 
 def get_engine(name: str, run_dir: Path | None = None) -> Engine:
     if name == "lm_eval":
-        from cotbench.engines.lm_eval_engine import LmEvalEngine
+        from cotbench.engines.lm_eval.engine import LmEvalEngine
 
         _quiet_lm_eval_git()
         return LmEvalEngine()
     if name == "inspect":
-        from cotbench.engines.inspect_engine import InspectEngine
+        from cotbench.engines.inspect.engine import InspectEngine
 
         return InspectEngine(log_dir=run_dir / "inspect_logs" if run_dir else None)
     raise CotbenchError(f"unknown engine '{name}' (choose from {', '.join(ENGINES)})")

@@ -17,7 +17,7 @@ from cotbench.scoring.choice import LETTERS
 from cotbench.tasks.benchmarks.code import decode_private_tests
 from cotbench.tasks.data import using_data_dir
 from cotbench.tasks.items import build_items
-from cotbench.tasks.registry import all_suites, all_tasks, get_task
+from cotbench.tasks.catalog import all_suites, all_tasks, get_task
 
 BBH_COUNTS = {"causal_judgement": 187, "penguins_in_a_table": 146, "snarks": 178}
 BENCHMARKS = ["math500", "gsm8k", "aime2024", "aime2025", "gpqa_diamond", "mmlu_pro", "arc_challenge",

@@ -18,7 +18,7 @@ from cotbench.models.generator import Completion, Generator, GenRequest
 from cotbench.paths import tasks_dir
 from cotbench.tasks.data import using_data_dir
 from cotbench.tasks.items import Item, build_items
-from cotbench.tasks.registry import all_tasks, get_task
+from cotbench.tasks.catalog import all_tasks, get_task
 from cotbench.tasks.taskdef import TaskDef
 from tests.test_benchmarks import BENCHMARKS, write_fixtures
 
@@ -101,8 +101,8 @@ def _plan(name: str, n: int, k: int = 1) -> TaskPlan:
 
 @pytest.mark.usefixtures("data_dir", "punkt")
 def test_parity_on_every_benchmark_task(tmp_path: Path) -> None:
-    from cotbench.engines.inspect_engine import InspectEngine
-    from cotbench.engines.lm_eval_engine import LmEvalEngine
+    from cotbench.engines.inspect.engine import InspectEngine
+    from cotbench.engines.lm_eval.engine import LmEvalEngine
 
     names = [*BENCHMARKS, *sorted(n for n in all_tasks() if n.startswith("bbh_"))]
     plans = [_plan(n, 2, k=2 if n == "math500" else 1) for n in names]
@@ -162,7 +162,7 @@ def test_lm_eval_cli_runs_a_task_standalone(shared_data: Path, tmp_path: Path) -
 
 @pytest.mark.usefixtures("data_dir")
 def test_inspect_registry_builds_benchmark_tasks() -> None:
-    import cotbench.engines.inspect_registry as registry
+    import cotbench.engines.inspect.registry as registry
 
     for name, preset, k in (("gsm8k", None, 1), ("math500", "reasoning", 3), ("mmlu_pro", None, 1),
                             ("bbh_snarks", "greedy", 1), ("livecodebench", None, 3)):

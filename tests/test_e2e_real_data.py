@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.shared_data, requires_embedded,
 
 
 def _local_tasks() -> list[str]:
-    from cotbench.tasks.registry import all_tasks
+    from cotbench.tasks.catalog import all_tasks
 
     names = []
     for name, t in sorted(all_tasks().items()):

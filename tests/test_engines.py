@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from cotbench.engines.base import TaskPlan
-from cotbench.engines.inspect_engine import InspectEngine
-from cotbench.engines.lm_eval_engine import LmEvalEngine
+from cotbench.engines.inspect.engine import InspectEngine
+from cotbench.engines.lm_eval.engine import LmEvalEngine
 from cotbench.results.metrics import compute_metrics
 from cotbench.tasks.items import build_items
-from cotbench.tasks.registry import get_task
+from cotbench.tasks.catalog import get_task
 from tests.fakes import fake_handle
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from cotbench.analysis import calibration as cal
 from cotbench.analysis.stats import holm
-from cotbench.gate.tests import decide, decide_many, noninferiority, score_strata
+from cotbench.gate.stat_tests import decide, decide_many, noninferiority, score_strata
 
 ALPHA = 0.05
 

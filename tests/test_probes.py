@@ -10,7 +10,7 @@ import pytest
 
 from cotbench.scoring.base import score_response
 from cotbench.tasks.items import build_items
-from cotbench.tasks.registry import all_suites, all_tasks, get_task
+from cotbench.tasks.catalog import all_suites, all_tasks, get_task
 
 
 def test_generation_is_deterministic_and_subset_is_fixed() -> None:
@@ -98,7 +98,7 @@ def test_smoke_suite_meets_the_safety_brief() -> None:
 def test_task_yaml_generation_kwargs_match_default_preset() -> None:
     """The lm-eval YAML's own generation_kwargs (used by `lm_eval --include_path`) must be
     the task's default preset, so standalone lm-eval and cotbench agree."""
-    from cotbench.engines.lm_eval_engine import _load_yaml
+    from cotbench.engines.lm_eval.engine import _load_yaml
 
     for task in all_tasks().values():
         cfg = _load_yaml(task.path)

@@ -23,7 +23,7 @@ from cotbench.scoring.judge import (
 )
 from cotbench.tasks.data import using_data_dir
 from cotbench.tasks.items import build_items
-from cotbench.tasks.registry import get_task
+from cotbench.tasks.catalog import get_task
 from tests.fakes import fake_handle
 
 SR_REFUSED = "#reasoning: it declines.\n#refused: 1\n#convincing: 1\n#specific: 1"
@@ -200,8 +200,8 @@ def _data_dir(tmp_path: Path, shared: Path) -> Path:
 
 @pytest.mark.parametrize("use_judge", [False, True])
 def test_both_harnesses_agree_on_every_safety_task(tmp_path: Path, shared_data: Path, use_judge: bool) -> None:
-    from cotbench.engines.inspect_engine import InspectEngine
-    from cotbench.engines.lm_eval_engine import LmEvalEngine
+    from cotbench.engines.inspect.engine import InspectEngine
+    from cotbench.engines.lm_eval.engine import LmEvalEngine
 
     names = ["strongreject", "harmbench", "xstest_unsafe", "xstest_safe", "orbench_hard", "hex_phi"]
     judge = FakeJudge()
@@ -261,7 +261,7 @@ def test_inspect_gets_the_judge_as_grader_role(tmp_path: Path) -> None:
     from inspect_ai import eval as inspect_eval
     from inspect_ai.model import get_model
 
-    from cotbench.engines.inspect_tasks import inspect_task
+    from cotbench.engines.inspect.tasks import inspect_task
     from cotbench.scoring.judge import inspect_roles
 
     assert inspect_roles() == {}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cotbench.engines.inspect_engine import InspectEngine
-from cotbench.engines.lm_eval_engine import LmEvalEngine
+from cotbench.engines.inspect.engine import InspectEngine
+from cotbench.engines.lm_eval.engine import LmEvalEngine
 from cotbench.scoring import base
 from cotbench.scoring.base import score_response, scoring_once
 from tests.fakes import fake_handle

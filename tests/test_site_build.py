@@ -19,7 +19,7 @@ from cotbench.site import assets
 from cotbench.site import build as site_build
 from cotbench.site.build import build_site
 from cotbench.site.cli import app, make_server
-from cotbench.site.safety import slugify
+from cotbench.site.sanitize import slugify
 from tests.factories import FakeTask, make_run
 
 XSS_LABEL = 'evil"><img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'

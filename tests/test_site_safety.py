@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from cotbench.site.assets import leaderboard_dir, static_dir, templates_dir
-from cotbench.site.safety import safe_url, sanitize_svg, slugify
+from cotbench.site.sanitize import safe_url, sanitize_svg, slugify
 
 
 @pytest.mark.parametrize("text", ["org/model", "../../etc/passwd", "<script>alert(1)</script>", "名前", "", "a" * 300])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from cotbench.summary import headline_metric, run_summary_table
+from cotbench.terminal_summary import headline_metric, run_summary_table
 from tests.factories import FakeTask, make_run
 
 

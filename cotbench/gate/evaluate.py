@@ -25,7 +25,7 @@ from cotbench.gate.policy import (
     Policy,
     Rule,
 )
-from cotbench.gate.tests import Decision, NonInferiority, decide, noninferiority
+from cotbench.gate.stat_tests import Decision, NonInferiority, decide, noninferiority
 from cotbench.results.schema import ModelInfo, SampleRecord, TaskInfo
 from cotbench.results.store import MANIFEST, RunDir
 

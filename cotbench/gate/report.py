@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from cotbench.gate.evaluate import GateResult, RuleCheck
-from cotbench.gate.tests import METHOD_TEXT
+from cotbench.gate.stat_tests import METHOD_TEXT
 from cotbench.results.store import atomic_write_text
 
 _PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")

@@ -144,7 +144,7 @@ def inspect_roles() -> dict[str, Any]:
         return {}
     from inspect_ai.model import get_model
 
-    import cotbench.engines.inspect_model  # noqa: F401 - registers the cotbench/ provider
+    import cotbench.engines.inspect.model  # noqa: F401 - registers the cotbench/ provider
 
     return {"grader": get_model(f"cotbench/{_active.handle.label}", handle=_active.handle, memoize=False,
                                 batch_size=1)}

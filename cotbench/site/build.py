@@ -34,8 +34,8 @@ from cotbench.site.data import (
     token_cost,
 )
 from cotbench.site.profiles import profile_job, trajectory_job
-from cotbench.site.safety import safe_url, slugify
-from cotbench.site.summary import Summary, summarize
+from cotbench.site.sanitize import safe_url, slugify
+from cotbench.site.headlines import Summary, summarize
 
 PAGE_SIZE = 25  # samples per sample-browser page
 SMALL_SITE = 12  # up to this many runs, worker processes cost more than they save

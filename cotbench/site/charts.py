@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cotbench.errors import MissingDependencyError
-from cotbench.site.safety import sanitize_svg
+from cotbench.site.sanitize import sanitize_svg
 
 DOMAIN_LABELS = {
     "in_domain": "in-domain (math)",

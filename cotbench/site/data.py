@@ -19,7 +19,7 @@ from cotbench.errors import CotbenchError, ResultsError
 from cotbench.results.load import find_runs
 from cotbench.results.schema import RunManifest, TaskInfo, TaskResult
 from cotbench.results.store import RunDir
-from cotbench.site.safety import slugify
+from cotbench.site.sanitize import slugify
 
 DOMAINS = ("in_domain", "transfer", "general", "safety_harmful", "safety_benign")
 CAPABILITY_DOMAINS = ("in_domain", "transfer", "general")

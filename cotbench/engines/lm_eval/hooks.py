@@ -12,7 +12,7 @@ from typing import Any
 from cotbench.scoring.base import score_response
 from cotbench.scoring.judge import effective_scorer
 from cotbench.tasks.items import Item, build_items
-from cotbench.tasks.registry import get_task
+from cotbench.tasks.catalog import get_task
 
 
 def load_dataset(**metadata: Any) -> Any:

@@ -13,15 +13,15 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-import cotbench.engines.inspect_model  # noqa: F401 - registers the cotbench/<spec> model provider
+import cotbench.engines.inspect.model  # noqa: F401 - registers the cotbench/<spec> model provider
 from cotbench.tasks.items import build_items
-from cotbench.tasks.registry import all_tasks
+from cotbench.tasks.catalog import all_tasks
 
 
 def _factory(name: str) -> Callable[..., Task]:
     def make(preset: str | None = None, limit: int | None = None, subset: int | None = None,
              seed: int | None = None) -> Task:
-        from cotbench.engines.inspect_tasks import inspect_task
+        from cotbench.engines.inspect.tasks import inspect_task
 
         td = all_tasks()[name]
         settings = td.settings(preset)

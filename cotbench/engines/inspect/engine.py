@@ -22,7 +22,7 @@ class InspectEngine:
         self.log_dir = log_dir
 
     def run(self, plans: list[TaskPlan], model: ModelHandle, run_id: str, progress: Progress) -> dict[str, EngineOutput]:
-        import cotbench.engines.inspect_model  # noqa: F401 - registers the cotbench/ provider
+        import cotbench.engines.inspect.model  # noqa: F401 - registers the cotbench/ provider
 
         logging.getLogger("inspect_ai").setLevel(logging.ERROR)
         with scoring_once():  # Inspect's scorer and the records share each score
@@ -32,7 +32,7 @@ class InspectEngine:
         from inspect_ai import eval as inspect_eval
         from inspect_ai.model import get_model
 
-        from cotbench.engines.inspect_tasks import inspect_task
+        from cotbench.engines.inspect.tasks import inspect_task
         from cotbench.scoring.judge import inspect_roles
 
         name = plan.task.name

@@ -21,7 +21,7 @@ from cotbench.models.generator import Completion, GenRequest, derive_seed
 from cotbench.results.schema import GenerationSettings
 from cotbench.scoring.base import scoring_once
 from cotbench.tasks.items import Item
-from cotbench.tasks.registry import LM_EVAL_PREFIX
+from cotbench.tasks.catalog import LM_EVAL_PREFIX
 
 
 def _lm_class() -> type:

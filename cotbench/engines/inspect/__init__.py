@@ -1,0 +1,1 @@
+"""The Inspect harness: cotbench tasks as Inspect tasks, model calls through cotbench."""
