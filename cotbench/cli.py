@@ -111,7 +111,8 @@ def run(
 ) -> None:
     """Evaluate a model (or a series of checkpoints) on a suite; resumable, cached, offline-capable."""
     _quiet_libraries()
-    from cotbench.progress import RichReporter
+    from cotbench.progress import progress_reporter
+    from cotbench.results.store import RunDir
     from cotbench.runner import run_models
     from cotbench.terminal_summary import run_summary_table
 
@@ -121,7 +122,15 @@ def run(
                                    steps=steps, data_dir=data_dir, device=device, batch_size=batch_size,
                                    judge=judge, engine=engine)
     ray_opts = _ray_options(ray, gpus_per_model, cpus_per_unit, memory_per_unit, ray_unit, judge)
-    reporter = RichReporter(console)
+    summarised: set[Path] = set()
+
+    def summarise(path: Path) -> None:
+        # Each checkpoint's summary as soon as it finishes, not all at the end of a series.
+        summarised.add(path)
+        console.print(run_summary_table(RunDir(path)))
+        console.print(f"results: {markup_safe(path)}", highlight=False)
+
+    reporter = progress_reporter(console, summarise)
     try:
         if ray_opts is not None:
             from cotbench.distributed.ray_run import run_models_on_ray
@@ -141,8 +150,8 @@ def run(
     finally:
         reporter.end_model()  # an error or Ctrl-C mid-run: stop the progress display before the message
     for rd in rds:
-        console.print(run_summary_table(rd))
-        console.print(f"results: {markup_safe(rd.path)}", highlight=False)
+        if rd.path not in summarised:  # Ray runs report once all units are done
+            summarise(rd.path)
     failed = [t.name for rd in rds for t in rd.read_manifest().tasks if t.status == "error"]
     if failed:
         names = markup_safe(", ".join(sorted(set(failed))))

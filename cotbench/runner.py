@@ -63,8 +63,10 @@ class RunReporter:
     def start_model(self, label: str, run_dir: Path) -> None: ...
     def start_tasks(self, plans: list[TaskPlan], cached: list[str]) -> None: ...
     def advance(self, task: str, n: int) -> None: ...
+    def tokens(self, task: str, n: int) -> None: ...  # output tokens the model generated for ``task``
     def task_done(self, task: str, ok: bool, error: str | None = None) -> None: ...
     def end_model(self) -> None: ...
+    def model_done(self, run_dir: Path) -> None: ...  # the model's run finished cleanly
 
 
 def get_engine(name: str, run_dir: Path | None = None) -> Engine:
@@ -245,6 +247,7 @@ def open_run(spec: ModelSpec, opts: RunOptions, reporter: RunReporter) -> Iterat
         manifest.finished_at = datetime.now(timezone.utc)
         rd.write_manifest(manifest)
         reporter.end_model()
+        reporter.model_done(rd.path)
 
 
 def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = None) -> RunDir:
@@ -288,11 +291,12 @@ class TaskOutcome:
 
 
 def evaluate_plans(handle: ModelHandle, plans: list[TaskPlan], engine: Engine, run_id: str, progress: Progress,
-                   on_task: Callable[[TaskPlan], None], on_done: Callable[[TaskPlan, TaskOutcome], None]) -> Prefetch:
+                   on_task: Callable[[TaskPlan], None], on_done: Callable[[TaskPlan, TaskOutcome], None],
+                   tokens: Progress | None = None) -> Prefetch:
     """Generate every plan's requests in one stream and score each task as soon as its
     completions are in (``cotbench.engines.prefetch``). A task's own error is its outcome; a
     model that fails to load or a backend that stops raises. Returns the queue (its stats)."""
-    queue = Prefetch(handle, plans, progress).start()
+    queue = Prefetch(handle, plans, progress, tokens).start()
     try:
         for plan in plans:
             on_task(plan)
@@ -332,7 +336,7 @@ def _evaluate(run: OpenRun, opts: RunOptions, reporter: RunReporter) -> None:
 
     try:
         queue = evaluate_plans(handle, run.todo, engine, manifest.run_id, reporter.advance,
-                               lambda plan: set_status(run, plan.task.name, "running"), done)
+                               lambda plan: set_status(run, plan.task.name, "running"), done, reporter.tokens)
         # The harnesses re-read every completion from the cache: only the queue's hits count.
         manifest.model_calls, manifest.cache_hits = gen.model_calls, queue.cache_hits
         if gen.description:

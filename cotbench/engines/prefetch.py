@@ -29,9 +29,11 @@ class Prefetch:
     """Generates all of ``plans`` in a background thread; ``wait(plan)`` returns once that
     plan's completions are all cached, or raises what stopped the generation."""
 
-    def __init__(self, handle: ModelHandle, plans: list[TaskPlan], progress: Progress) -> None:
+    def __init__(self, handle: ModelHandle, plans: list[TaskPlan], progress: Progress,
+                 tokens: Progress | None = None) -> None:
         self.handle = handle
         self.progress = progress
+        self.tokens = tokens  # (task, output tokens) of each completion the model generated
         self._requests: list[GenRequest] = []
         self._owner: list[str] = []
         for plan in plans:
@@ -56,7 +58,8 @@ class Prefetch:
         gen = self.handle.generator
         before = gen.cache_hits
         try:
-            gen.generate(self._requests, on_done=self._done)
+            gen.generate(self._requests, on_done=self._done,
+                         on_generated=self._generated if self.tokens else None)
             self.cache_hits = gen.cache_hits - before
         except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits
             self.error = exc
@@ -73,6 +76,11 @@ class Prefetch:
                     self._ready[name].set()
         for name, n in finished.items():
             self.progress(name, n)
+
+    def _generated(self, indices: list[int], output_tokens: int) -> None:
+        # A completion shared by identical requests was generated once: count it for the first.
+        if self.tokens is not None and indices:
+            self.tokens(self._owner[indices[0]], output_tokens)
 
     def wait(self, plan: TaskPlan) -> None:
         self._ready[plan.task.name].wait()

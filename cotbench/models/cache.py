@@ -91,8 +91,10 @@ class CachedGenerator:
         return self._generator.max_in_flight if self._generator is not None else 64
 
     def generate(self, requests: list[GenRequest],
-                 on_done: Callable[[list[int]], None] | None = None) -> list[Completion]:
-        """Completions in request order; ``on_done`` gets the indices of requests as they finish."""
+                 on_done: Callable[[list[int]], None] | None = None,
+                 on_generated: Callable[[list[int], int], None] | None = None) -> list[Completion]:
+        """Completions in request order; ``on_done`` gets the indices of requests as they finish,
+        ``on_generated`` the indices and output tokens of each completion the model generated."""
         keys = [r.cache_key(self.identity) for r in requests]
         results: dict[str, Completion] = self.cache.get_many(sorted(set(keys)))
         self.cache_hits += sum(k in results for k in keys)
@@ -118,6 +120,8 @@ class CachedGenerator:
                         self.model_calls += 1
                     if on_done:
                         on_done(waiting[key])
+                    if on_generated:
+                        on_generated(waiting[key], completion.output_tokens)
         return [results[k] for k in keys]
 
     def close(self) -> None:
