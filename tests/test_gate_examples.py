@@ -59,6 +59,7 @@ class _Discussion:
 class _FakeApi:
     def __init__(self) -> None:
         self.comments: list[tuple[int, str]] = []
+        self.threads: dict[int, list[types.SimpleNamespace]] = {}
 
     def get_repo_discussions(self, repo_id: str, **kwargs: str) -> list[_Discussion]:
         assert kwargs == dict(repo_type="model", discussion_type="pull_request", discussion_status="open")
@@ -69,6 +70,16 @@ class _FakeApi:
 
     def comment_discussion(self, repo_id: str, discussion_num: int, comment: str) -> None:
         self.comments.append((discussion_num, comment))
+        thread = self.threads.setdefault(discussion_num, [])
+        thread.append(types.SimpleNamespace(id=f"c{len(thread)}", type="comment", content=comment, hidden=False))
+
+    def get_discussion_details(self, repo_id: str, discussion_num: int) -> types.SimpleNamespace:
+        other = types.SimpleNamespace(id="x", type="comment", content="looks good", hidden=False)
+        return types.SimpleNamespace(events=[other, *self.threads.get(discussion_num, [])])
+
+    def edit_discussion_comment(self, repo_id: str, discussion_num: int, comment_id: str, new_content: str) -> None:
+        (event,) = [e for e in self.threads[discussion_num] if e.id == comment_id]
+        event.content = new_content
 
 
 def test_pre_merge_gates_each_open_hub_pr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,3 +103,7 @@ def test_pre_merge_gates_each_open_hub_pr(tmp_path: Path, monkeypatch: pytest.Mo
     assert "hf:org/m@abc123" in seen and "hf:org/m@refs/pr/4" in seen
     assert [n for n, _ in api.comments] == [2, 4] and "FAIL" in api.comments[1][1]
     assert (tmp_path / "reports" / "pr-4.md").read_text().startswith("## cotbench gate")
+    # A second run edits each PR's report in place instead of posting another one.
+    pre_merge.gate_open_prs(api, "org/m", policy_path=None, output=tmp_path, comment=True)
+    assert [n for n, _ in api.comments] == [2, 4]
+    assert [len(api.threads[n]) for n in (2, 4)] == [1, 1] and "FAIL" in api.threads[4][0].content

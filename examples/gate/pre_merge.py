@@ -3,7 +3,7 @@
 Each open Hub PR is a git ref ``refs/pr/N`` on the model repo; this script evaluates it as
 ``hf:ORG/NAME@refs/pr/N`` against the target branch pinned to its current commit, runs the
 cotbench gate, writes one Markdown report per PR and, with ``--comment``, posts the report on
-the PR's discussion thread. Exit code: 0 all pass, 1 any fails, 2 error.
+the PR's discussion thread, editing its earlier report there rather than adding one per run. Exit code: 0 all pass, 1 any fails, 2 error.
 
     python examples/gate/pre_merge.py ORG/NAME --policy gate.yaml --comment
 
@@ -21,6 +21,7 @@ from typing import Any
 from cotbench.errors import CotbenchError
 from cotbench.gate.evaluate import GateResult, run_gate
 from cotbench.gate.policy import load_policy
+from cotbench.gate.pr_comment import upsert_hub
 from cotbench.gate.report import headline, to_markdown
 
 
@@ -59,7 +60,7 @@ def gate_open_prs(api: Any, repo_id: str, *, policy_path: Path | None, output: P
         (reports / f"pr-{pr.num}.md").write_text(markdown, encoding="utf-8")
         print(f"PR #{pr.num} ({pr.title}): {headline(result)}")
         if comment:
-            api.comment_discussion(repo_id=repo_id, discussion_num=pr.num, comment=markdown)
+            upsert_hub(api, repo_id, pr.num, markdown)
         results[pr.num] = result
     if not results:
         print(f"{repo_id}: no open pull requests")
