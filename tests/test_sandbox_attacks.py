@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from cotbench.scoring import sandbox
+from cotbench import sandbox
+from cotbench.sandbox import CodeTest, Limits, cleanup, run_tests
 from cotbench.scoring.code import score_code
-from cotbench.scoring.sandbox import CodeTest, Limits, run_tests
 
 HE_ITEM = {
     "prompt": 'def add(a, b):\n    """The sum of a and b."""\n',
@@ -475,9 +475,9 @@ def test_tree_removal_never_raises_on_a_deep_tree(tmp_path: Path) -> None:
             fd = nxt
     finally:
         os.close(fd)
-    sandbox._remove_tree(str(root))
+    cleanup.remove_tree(str(root))
     assert not root.exists()
-    sandbox._remove_tree(str(tmp_path / "never-existed"))  # nothing there: still no error
+    cleanup.remove_tree(str(tmp_path / "never-existed"))  # nothing there: still no error
 
 
 @pytest.mark.parametrize("kind", ["humaneval", "mbpp"])

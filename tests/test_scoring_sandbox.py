@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from cotbench.scoring import sandbox
-from cotbench.scoring.sandbox import CodeTest, IOTest, Limits, run_tests
+from cotbench import sandbox
+from cotbench.sandbox import CodeTest, IOTest, Limits, api, host, run_tests
 
 FAST = Limits(timeout_s=3)
 
 
 def _sandbox_processes() -> list[int]:
     """PIDs of processes still running the sandbox child script."""
-    marker = str(sandbox._CHILD_SCRIPT).encode()
+    marker = str(host.CHILD_SCRIPT).encode()
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -234,6 +234,51 @@ def test_the_jail_holds_only_the_system_python_and_the_work_directory() -> None:
     assert result.all_passed, result
 
 
+def test_the_child_modules_import_only_the_standard_library_and_each_other() -> None:
+    import ast
+    import sys
+
+    child = host.CHILD_SCRIPT.parent
+    modules = sorted(child.glob("*.py"))
+    assert {"__main__.py", "candidate.py", "judge.py", "probe.py", "wire.py"} <= {m.name for m in modules}
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                assert node.level == 0 and node.module, (path.name, ast.unparse(node))
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in sys.stdlib_module_names or name.startswith("cotbench.sandbox.child."), \
+                    (path.name, name)
+
+
+def test_the_children_run_isolated_and_load_only_the_child_package() -> None:
+    # Both children: isolated mode, nothing of the host's cotbench loaded, and neither the child
+    # package's directory nor the sandbox package's on sys.path (they would shadow the stdlib).
+    child = str(host.CHILD_SCRIPT.parent)
+    own = "[m for m in sys.modules if m.split('.')[0] == 'cotbench' and not m.startswith('cotbench.sandbox.child')]"
+    program = (
+        "import os, sys\n"
+        f"loaded, other = sorted(m for m in sys.modules if m.startswith('cotbench.')), {own}\n"
+        "flags = [sys.flags.isolated, sys.flags.no_user_site, sys.flags.ignore_environment]\n"
+        "path = list(sys.path)\n"
+        f"source_visible = os.path.exists({child!r})\n"
+    )
+    shadowing = {"", ".", child, str(Path(child).parent)}
+    tests = [CodeTest("assert 'cotbench.sandbox.child.candidate' in loaded and other == []"),
+             CodeTest("assert flags == [1, 1, 1]"),
+             CodeTest(f"assert not set(path) & {shadowing!r}"),
+             CodeTest(f"import sys\nassert {own} == []\nassert sys.flags.isolated == 1\n"
+                      f"assert not set(sys.path) & {shadowing!r}")]
+    if "jail" in sandbox.isolation_layers():  # loaded before the jail, which does not hold the source
+        tests.append(CodeTest("assert source_visible is False"))
+    result = run_tests(program, tests, FAST, guard=False)
+    assert result.all_passed, result
+
+
 # ------------------------------------------------------------------ the judge decides: values cross as data
 
 
@@ -332,7 +377,7 @@ def test_cleanup_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -> None:
 
     made: list[str] = []
     real = tempfile.mkdtemp
-    monkeypatch.setattr(sandbox.tempfile, "mkdtemp", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
+    monkeypatch.setattr(api.tempfile, "mkdtemp", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
     program = "import os\nos.makedirs('a/b/c')\nopen('a/b/c/x.txt', 'w').write('x' * 1000)\n"
     run_tests(program, [CodeTest("assert True")], FAST)
     run_tests(program, [CodeTest("assert True")], FAST, guard=False)
@@ -342,8 +387,8 @@ def test_cleanup_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_layer_the_host_cannot_give_fails_loudly_and_never_touches_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
     # A job that must build the jail without a private mount namespace: the candidate refuses
     # (it would otherwise remount the host's root), and run_tests raises instead of scoring 0.
-    broken = sandbox._Isolation(namespaces=(), jail=True, layers=("jail",))
-    monkeypatch.setattr(sandbox, "_isolation", lambda: broken)
+    broken = host.Isolation(namespaces=(), jail=True, layers=("jail",))
+    monkeypatch.setattr(api, "isolation", lambda: broken)
     mounts = Path("/proc/self/mountinfo").read_text()
     with pytest.raises(RuntimeError, match="could not set up"):
         run_tests("x = 1\n", [CodeTest("assert x == 1")], FAST)

@@ -28,7 +28,7 @@ that ran (``program``, cut) and how it was chosen (``program_source``).
 The tests never run next to the program: the sandbox's judge process runs them (HumanEval: the
 prompt, for its helpers, then ``check``; MBPP: the test imports/setup, then each assert) and
 calls the program's functions remotely, comparing the plain values they return itself (see
-``cotbench.scoring.sandbox``). A host-side sandbox failure scores 0 with status
+``cotbench.sandbox``). A host-side sandbox failure scores 0 with status
 ``sandbox_error`` and a warning, rather than stopping the run.
 """
 
@@ -45,9 +45,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from cotbench.errors import CotbenchError
+from cotbench.sandbox import CodeTest, IOTest, Limits, Test, run_tests
+from cotbench.sandbox import names_read_bound as _names
 from cotbench.scoring.base import Score, register_scorer
-from cotbench.scoring.sandbox import CodeTest, IOTest, Limits, Test, run_tests
-from cotbench.scoring.sandbox import names_read_bound as _names
 
 _FENCE_RE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 _UNCLOSED_RE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*)$", re.DOTALL)
