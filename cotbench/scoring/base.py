@@ -1,23 +1,35 @@
-"""The scorer contract shared by both harnesses, and a name -> scorer registry.
+"""The scorer contract shared by both harnesses, the scorer registry, and scoring a response.
 
 A scorer sees only the *answer* part of a response (reasoning already split off by
 ``cotbench.scoring.thinking``), the item's target and fields, and whether the response was
 truncated inside its reasoning (then the answer is empty), and returns a ``Score``.
 Both the lm-eval adapter and the Inspect adapter call ``score_response`` so the two
 harnesses cannot disagree on a score.
+
+A scorer is registered as a factory of such functions, with its arguments and the metric sets
+its results get (``@scorer("exact", metrics=("accuracy",))`` on ``def exact(*, bbh=False)``); a
+task names it with a ``ScorerSpec`` (``scorer: exact`` or ``{name: exact, args: {bbh: true}}``).
+``register_scorer(name)`` registers a plain score function as a factory without arguments.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import hashlib
+import inspect
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar, get_args
 
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+from cotbench.errors import CotbenchError
+from cotbench.registry import scorers
+from cotbench.scoring.spec import ScorerSpec
 from cotbench.scoring.thinking import SplitResponse, split_reasoning
 
 
@@ -33,43 +45,159 @@ class Scorer(Protocol):
     def __call__(self, answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score: ...
 
 
-_SCORERS: dict[str, Scorer] = {}
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The metric sets a scorer can declare (cotbench.results.task_result computes them):
+# "accuracy": score (avg@k), pass@k and label rates; "refusal:harmful" / "refusal:benign": the
+# safety rates of harmful or benign prompts from refusal labels; "safe_at_k": Safe@1 and Safe@k.
+MetricSet = Literal["accuracy", "refusal:harmful", "refusal:benign", "safe_at_k"]
+METRIC_SETS: tuple[MetricSet, ...] = get_args(MetricSet)
+Metrics = Sequence[MetricSet] | Callable[..., Sequence[MetricSet]]  # a callable gets the factory's arguments
+_STRICT = ConfigDict(strict=True, arbitrary_types_allowed=True)
 
 
-def register_scorer(name: str) -> Callable[[Scorer], Scorer]:
+@dataclass(frozen=True)
+class ScorerDef:
+    """A registered scorer: the factory, its metric sets and, for an alias, the arguments it fixes."""
+
+    factory: Callable[..., Scorer]
+    metrics: Metrics = ("accuracy",)
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    alias_of: str | None = None
+    _built: dict[str, Scorer] = field(default_factory=dict, compare=False, repr=False)  # by canonical spec
+
+    @functools.cached_property
+    def _signature(self) -> inspect.Signature:
+        try:
+            return inspect.signature(self.factory, eval_str=True)
+        except (NameError, SyntaxError):  # an annotation only a type checker can read: arguments go unchecked
+            return inspect.signature(self.factory)
+
+    @functools.cached_property
+    def _adapters(self) -> dict[str, TypeAdapter[Any]]:
+        # Strict: a YAML "true" or 1 is not a bool, "3" is not an int.
+        return {n: TypeAdapter(p.annotation, config=_STRICT) for n, p in self._signature.parameters.items()
+                if p.annotation is not p.empty and not isinstance(p.annotation, str)}
+
+    def arguments(self, spec: ScorerSpec) -> dict[str, Any]:
+        """The factory's keyword arguments for ``spec`` (its own and an alias's), defaults filled in."""
+        params = {n: p for n, p in self._signature.parameters.items()
+                  if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+        name = f"scorer '{spec.name}'"
+        for arg in spec.args:
+            if arg in self.fixed:
+                raise CotbenchError(f"{name} is '{self.alias_of}' with {arg}={self.fixed[arg]!r}; "
+                                    f"give {arg} to '{self.alias_of}' instead")
+            if arg not in params:
+                known = ", ".join(n for n in params if n not in self.fixed) or "none"
+                raise CotbenchError(f"{name}: unknown argument '{arg}' (arguments: {known})")
+        given = {**self.fixed, **spec.args}
+        bound = self._signature.bind_partial(**given)
+        bound.apply_defaults()
+        missing = [n for n, p in params.items() if n not in bound.arguments and p.default is p.empty]
+        if missing:
+            raise CotbenchError(f"{name}: missing argument '{missing[0]}'")
+        return dict(bound.arguments)
+
+    def build(self, spec: ScorerSpec) -> Scorer:
+        if (built := self._built.get(spec)) is not None:
+            return built
+        kwargs = self.arguments(spec)
+        for arg, value in kwargs.items():
+            if (adapter := self._adapters.get(arg)) is None:
+                continue
+            try:
+                kwargs[arg] = adapter.validate_python(value)
+            except ValidationError as exc:
+                raise CotbenchError(f"scorer '{spec.name}': argument '{arg}': {exc.errors()[0]['msg']} "
+                                    f"(got {value!r})") from None
+        return self._built.setdefault(str(spec), self.factory(**kwargs))
+
+    def metric_sets(self, spec: ScorerSpec) -> tuple[MetricSet, ...]:
+        sets = tuple(self.metrics(**self.arguments(spec)) if callable(self.metrics) else self.metrics)
+        return _checked_metrics(spec.name, sets)
+
+
+def _checked_metrics(name: str, sets: Sequence[str]) -> tuple[MetricSet, ...]:
+    unknown = [m for m in sets if m not in METRIC_SETS]
+    problem = (f"unknown metric set '{unknown[0]}'" if unknown
+               else "its metrics must include 'accuracy'" if "accuracy" not in sets
+               else "harmful and benign refusal rates exclude each other"
+               if {"refusal:harmful", "refusal:benign"} <= set(sets) else None)
+    if problem:
+        raise CotbenchError(f"scorer '{name}': {problem} (metric sets: {', '.join(METRIC_SETS)})")
+    return tuple(m for m in METRIC_SETS if m in sets)  # one order: the order metrics are written in
+
+
+def scorer(name: str, *, metrics: Metrics = ("accuracy",),
+           aliases: Mapping[str, Mapping[str, Any]] | None = None) -> Callable[[F], F]:
+    """Register a scorer factory as ``name``: ``factory(**args)`` returns the score function.
+    ``metrics``: the metric sets of its results (or a function of the factory's arguments that
+    returns them). ``aliases``: other names, each fixing some arguments (old task files' names)."""
+
+    def deco(factory: F) -> F:
+        if not callable(metrics):
+            _checked_metrics(name, metrics)
+        origin = factory.__module__
+        scorers.add(name, ScorerDef(factory, metrics), origin)
+        for alias, fixed in (aliases or {}).items():
+            scorers.add(alias, ScorerDef(factory, metrics, dict(fixed), alias_of=name), origin)
+        return factory
+
+    return deco
+
+
+def register_scorer(name: str, metrics: Metrics = ("accuracy",)) -> Callable[[Scorer], Scorer]:
+    """Register a plain score function as ``name``: a scorer without arguments."""
+
     def deco(fn: Scorer) -> Scorer:
-        _SCORERS[name] = fn
+        def factory() -> Scorer:
+            return fn
+
+        factory.__module__ = fn.__module__
+        factory.__qualname__ = getattr(fn, "__qualname__", name)
+        scorer(name, metrics=metrics)(factory)
         return fn
 
     return deco
 
 
-def get_scorer(name: str) -> Scorer:
-    _load_builtin_scorers()
-    try:
-        return _SCORERS[name]
-    except KeyError:
-        from cotbench.errors import CotbenchError
-
-        raise CotbenchError(f"unknown scorer '{name}' (known: {', '.join(sorted(_SCORERS))})") from None
+def get_scorer(spec: str | ScorerSpec) -> Scorer:
+    """The score function a spec names (``exact``, ``refusal(prompts='benign')``, a ``ScorerSpec``)."""
+    s = _spec(spec)
+    return scorers.get(s.name).build(s)
 
 
 def scorer_names() -> list[str]:
-    _load_builtin_scorers()
-    return sorted(_SCORERS)
+    return scorers.names()
 
 
-@functools.cache
-def _load_builtin_scorers() -> None:
-    # Importing the modules runs their @register_scorer decorators.
-    import importlib
-    import pkgutil
+def scorer_module(spec: str | ScorerSpec) -> str:
+    """The module that defines the scorer's code (an alias's is its target's)."""
+    return scorers.get(_spec(spec).name).factory.__module__
 
-    import cotbench.scoring as pkg
 
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name not in {"base", "thinking"}:
-            importlib.import_module(f"cotbench.scoring.{mod.name}")
+def scorer_metrics(spec: str | ScorerSpec) -> tuple[MetricSet, ...]:
+    """The metric sets the scorer declares for these arguments, in a fixed order."""
+    s = _spec(spec)
+    return scorers.get(s.name).metric_sets(s)
+
+
+def check_scorer(spec: str | ScorerSpec, where: str) -> None:
+    """Build the scorer once, so that an unknown name or a bad argument is a one-line error
+    naming ``where`` (the task file) when the task is read, not when it is scored."""
+    try:
+        get_scorer(spec)
+        scorer_metrics(spec)
+    except CotbenchError as exc:
+        raise CotbenchError(f"{where}: {exc}") from None
+
+
+def _spec(spec: str | ScorerSpec) -> ScorerSpec:
+    try:
+        return ScorerSpec.parse(spec)
+    except ValueError as exc:
+        raise CotbenchError(f"scorer: {exc}") from None
 
 
 Truncation = Literal["reasoning", "answer"]
@@ -102,7 +230,7 @@ class ScoredResponse:
         return self.truncation is not None
 
 
-def score_response(scorer_name: str, output: str, target: Any, item: Mapping[str, Any],
+def score_response(scorer_name: str | ScorerSpec, output: str, target: Any, item: Mapping[str, Any],
                    finish_reason: str | None = None) -> ScoredResponse:
     """Split reasoning off ``output`` and score the answer.
 
@@ -120,28 +248,36 @@ def score_response(scorer_name: str, output: str, target: Any, item: Mapping[str
     truncation: Truncation | None = (
         "reasoning" if split.truncated else "answer" if finish_reason == "length" else None
     )
-    if _memo is None:
+    memo = _memo.get()
+    if memo is None:
         score = _score(scorer_name, split, target, item)
     else:
         key = hashlib.sha256(json.dumps([scorer_name, output, target, dict(item)], sort_keys=True,
                                         default=str).encode()).digest()
-        with _memo_lock:
-            score = _memo.get(key)
-        if score is None:
-            score = _score(scorer_name, split, target, item)
-            with _memo_lock:
-                _memo[key] = score
+        with memo.lock:
+            known = memo.scores.get(key)
+        score = known if known is not None else _score(scorer_name, split, target, item)
+        if known is None:
+            with memo.lock:
+                memo.scores[key] = score
     return ScoredResponse(split.reasoning, split.answer, split.truncated, score, truncation, split)
 
 
-def _score(scorer_name: str, split: SplitResponse, target: Any, item: Mapping[str, Any]) -> Score:
+def _score(scorer_name: str | ScorerSpec, split: SplitResponse, target: Any, item: Mapping[str, Any]) -> Score:
     return get_scorer(scorer_name)(split.answer, target, item, split.truncated)
 
 
-# Scores by response for the current scoring_once() scope; None outside one. A module global on
-# purpose: lm-eval calls process_results with (doc, results) only, so the memo cannot be passed.
-_memo: dict[bytes, Score] | None = None
-_memo_lock = threading.Lock()
+@dataclass
+class _Memo:
+    scores: dict[bytes, Score] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # asyncio tasks' worker threads share it
+
+
+# Scores by response for the current scoring_once() scope; None outside one. A context variable:
+# lm-eval calls process_results with (doc, results) only, so the memo cannot be passed, and two
+# runs at once (threads, event loops) must not share one. Asyncio tasks and the worker threads
+# anyio and asyncio.to_thread start copy the context, so they see the run's memo.
+_memo: contextvars.ContextVar[_Memo | None] = contextvars.ContextVar("cotbench_scoring_memo", default=None)
 
 
 @contextlib.contextmanager
@@ -149,12 +285,11 @@ def scoring_once() -> Iterator[None]:
     """Score each distinct response once within this scope (an engine's run): lm-eval's
     ``process_results`` (or Inspect's scorer) and the record builder share the score, so the
     sandbox or a judge runs once per response. Nested scopes share the outer memo."""
-    global _memo
-    if _memo is not None:
+    if _memo.get() is not None:
         yield
         return
-    _memo = {}
+    token = _memo.set(_Memo())
     try:
         yield
     finally:
-        _memo = None
+        _memo.reset(token)

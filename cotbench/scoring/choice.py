@@ -17,25 +17,15 @@ right after a commitment ("The answer is A because"), where only "I think/believ
 
 from __future__ import annotations
 
-import hashlib
-import random
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from cotbench.errors import CotbenchError
 from cotbench.scoring.base import Score, register_scorer
+from cotbench.scoring.extract import BOXED_LETTER, CHOICE_COMMITMENT
+from cotbench.tasks.shuffle import LETTERS
 
-LETTERS = "ABCDEFGHIJ"
-T = TypeVar("T")
-
-_COMMIT_RE = re.compile(
-    r"(?:\b(?P<noun>final answer|correct answer|answer|correct option|correct choice|best option|best answer)"
-    r"(?P<link>[*_]*(?:\s+(?:is|would be|should be|must be|will be))?\s*(?:[:=]|\bis\b)?)"
-    r"|\bI(?:'ll| will| would)? (?:pick|choose|select|go with))\s*(?P<opt>(?:option|choice|letter)\s+)?",
-    re.IGNORECASE,
-)
-_BOXED_RE = re.compile(r"\\boxed\{\s*(?:\\text(?:bf)?\{)?\s*\(?([A-Za-z])\)?\s*\}?\s*\}")
 # One letter in a wrapper: (B), [B], **B**, $B$, \text{B}, or bare.
 _TOKEN_RE = re.compile(
     r"^[\s*_$\[(]*(?:\\text(?:bf)?\{)?\(?([A-Za-z])\)?\}?(?![A-Za-z0-9'])[\s*_$\])]*(?P<rest>.*)$",
@@ -99,11 +89,11 @@ def extract_choice(answer: str, item: Mapping[str, Any] | None = None) -> tuple[
     if not text:
         return None, "empty"
 
-    commits = list(_COMMIT_RE.finditer(text))
+    commits = list(CHOICE_COMMITMENT.finditer(text))
     # A later box overrides an earlier "the answer is C" and vice versa: newest evidence first.
-    marks = sorted([*commits, *_BOXED_RE.finditer(text)], key=lambda m: m.start(), reverse=True)
+    marks = sorted([*commits, *BOXED_LETTER.finditer(text)], key=lambda m: m.start(), reverse=True)
     for m in marks:
-        if m.re is _BOXED_RE:
+        if m.re is BOXED_LETTER:
             if m.group(1).upper() in letters:
                 return m.group(1).upper(), "boxed"
             continue
@@ -143,7 +133,7 @@ def extract_choice(answer: str, item: Mapping[str, Any] | None = None) -> tuple[
     return None, "ambiguous" if found else "none"
 
 
-@register_scorer("choice")
+@register_scorer("choice", metrics=("accuracy",))
 def score_choice(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
     if truncated:
         return Score(0.0, details={"reason": "truncated"})
@@ -155,18 +145,3 @@ def score_choice(answer: str, target: Any, item: Mapping[str, Any], truncated: b
     letter, method = extract_choice(answer, item)
     details = {"method": method, **({"extraction": f"choice:{method}"} if letter else {})}
     return Score(1.0 if letter == gold else 0.0, extracted=letter, details=details)
-
-
-def _stable_seed(seed: int, item_id: str) -> int:
-    digest = hashlib.sha256(f"{seed}\x00{item_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
-def shuffle_choices(choices: Sequence[T], correct_index: int, seed: int, item_id: str) -> tuple[list[T], int]:
-    """Deterministically shuffle ``choices`` for one item (same seed and id, same order on any
-    machine or Python process); returns the new list and the correct option's new index."""
-    if not 0 <= correct_index < len(choices):
-        raise CotbenchError(f"correct_index {correct_index} is out of range for {len(choices)} choices")
-    order = list(range(len(choices)))
-    random.Random(_stable_seed(seed, item_id)).shuffle(order)
-    return [choices[i] for i in order], order.index(correct_index)

@@ -1,11 +1,13 @@
-"""The ``exact`` and ``bbh`` scorers: normalised exact match for short free-form answers.
+"""The ``exact`` scorer: normalised exact match for short free-form answers.
 
-Extraction: the text after the last "the answer is" (BBH chain-of-thought prompts end with
-"So the answer is X."), else after the last "Answer:", else the last non-empty line.
+Extraction (``cotbench.scoring.extract``): the rest of the line after the last "the answer is"
+(BBH chain-of-thought prompts end with "So the answer is X."), else after the last "Answer:",
+cut at its first sentence end; else the last non-empty line.
 Normalisation: case, whitespace, surrounding quotes/markdown/``$``, trailing punctuation.
-Numbers compare as numbers ("1,000" == "1000.0"). ``bbh`` adds what BBH targets need:
-option targets like "(C)" match "C" or "(C)", bracket sequences (dyck languages) ignore
-spaces, and a word list (word sorting) may be comma separated.
+Numbers compare as numbers ("1,000" == "1000.0"). With ``bbh=True`` (registered as ``bbh``
+too, the name BBH task files use) it adds what BBH targets need: option targets like "(C)"
+match "C" or "(C)", bracket sequences (dyck languages) ignore spaces, and a word list (word
+sorting) may be comma separated.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from cotbench.errors import CotbenchError
-from cotbench.scoring.base import Score, register_scorer
+from cotbench.scoring.base import Score, Scorer, scorer
+from cotbench.scoring.extract import ANSWER_COLON, THE_ANSWER_IS, after_last_anchor, first_sentence, last_line
 
-_ANSWER_IS_RE = re.compile(r"\bthe (?:final )?answer is\s*:?\s*", re.IGNORECASE)
-_ANSWER_COLON_RE = re.compile(r"\b(?:final )?answer\s*:\s*", re.IGNORECASE)
+_HOW = {THE_ANSWER_IS: "anchor:the answer is", ANSWER_COLON: "anchor:answer:"}
 _WRAPPERS = " \t\n*_`\"'“”‘’$"
 _NUMBER_RE = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?$")
 _BRACKETS = set("()[]{}<>")
@@ -32,15 +34,11 @@ def extract_final(answer: str) -> str:
 
 def extract_with_method(answer: str) -> tuple[str, str]:
     """(the final answer, how: ``anchor:the answer is``, ``anchor:answer:``, ``last-line``, ``none``)."""
-    for pattern, how in ((_ANSWER_IS_RE, "anchor:the answer is"), (_ANSWER_COLON_RE, "anchor:answer:")):
-        matches = list(pattern.finditer(answer))
-        if matches:
-            tail = answer[matches[-1].end() :]
-            line = tail.split("\n", 1)[0]
-            # "So the answer is 24. Let me double-check..." -> "24": cut at a sentence end.
-            return re.split(r"(?<=[^\d\s])\.\s|(?<=\d)\.\s+(?=[A-Z])", line, maxsplit=1)[0].strip().removesuffix("."), how
-    lines = [ln for ln in answer.splitlines() if ln.strip()]
-    return (lines[-1], "last-line") if lines else ("", "none")
+    if (found := after_last_anchor(answer, THE_ANSWER_IS, ANSWER_COLON)) is not None:
+        # "So the answer is 24. Let me double-check..." -> "24": cut at a sentence end.
+        return first_sentence(found[0]), _HOW[found[1]]
+    line = last_line(answer)
+    return (line, "last-line") if line is not None else ("", "none")
 
 
 def normalize(text: str) -> str:
@@ -92,13 +90,17 @@ def _score(answer: str, target: Any, truncated: bool, same: Any) -> Score:
     return Score(1.0 if ok else 0.0, extracted=extracted or None, details={"extraction": how})
 
 
-@register_scorer("exact")
-def score_exact(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
-    """Normalised exact match; ``target`` may be a list of acceptable answers."""
-    return _score(answer, target, truncated, _same)
+@scorer("exact", metrics=("accuracy",), aliases={"bbh": {"bbh": True}})
+def exact(*, bbh: bool = False) -> Scorer:
+    """Normalised exact match; ``target`` may be a list of acceptable answers. ``bbh``: with the
+    per-format allowances of BIG-Bench Hard targets (module doc)."""
+    same = _bbh_same if bbh else _same
+
+    def score(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
+        return _score(answer, target, truncated, same)
+
+    return score
 
 
-@register_scorer("bbh")
-def score_bbh(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
-    """BIG-Bench Hard: exact match with the per-format allowances in the module doc."""
-    return _score(answer, target, truncated, _bbh_same)
+score_exact = exact()
+score_bbh = exact(bbh=True)

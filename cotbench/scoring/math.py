@@ -76,6 +76,16 @@ from typing import Any
 
 from cotbench.errors import CotbenchError
 from cotbench.scoring.base import Score, register_scorer
+from cotbench.scoring.extract import (
+    MATH_ANCHOR,
+    anchor_label,
+    boxed_spans,
+    last_anchor,
+    last_line,
+    last_match,
+    rest_of_line,
+)
+from cotbench.scoring.extract import anchored_answer as anchored_answer  # the math scorer's reading of an anchor
 
 PARSE_TIMEOUT_S = 2  # math-verify's own per-parse and per-comparison limits (whole seconds)
 VERIFY_TIMEOUT_S = 2
@@ -84,96 +94,7 @@ WORKER_MEMORY_BYTES = 4 << 30
 _WORKER_START_TIMEOUT_S = 120.0
 _MAX_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
-# ---------------------------------------------------------------- extraction (no sympy)
-
-_BOX_RE = re.compile(r"\\(?:boxed|fbox)\b")
-_ANCHOR_RE = re.compile(
-    r"####|\b(?:final answer|the answer|answer)\b[*_]*\s*(?:is\b\s*[:=]?|[:=])", re.IGNORECASE
-)
-# Delimited math (kept whole, even across lines or sentence ends), or where the clause ends.
-_CLAUSE_RE = re.compile(
-    r"(?s)(?P<math>\$\$(?P<d>.+?)\$\$|(?<!\\)\$(?P<i>[^$\n]+?)(?<!\\)\$|\\\((?P<p>.+?)\\\)|\\\[(?P<b>.+?)\\\])"
-    r"|(?P<end>\n|[.!?;](?=\s|$))"
-)
-_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+"
-_EXPR_START_RE = re.compile(rf"(?:[-+\u2212(\[]\s*)*(?:{_NUM}|\\(?![(\[])\S)")
-# One token of a bare expression; a group takes up to three levels of nested braces.
-_EXPR_TOKEN_RE = re.compile(
-    rf"(?P<sp>\s*)(?:(?P<num>{_NUM})|(?P<cmd>\\[A-Za-z]+|\\[^\sA-Za-z])"
-    r"|(?P<group>\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\})"
-    r"|(?P<op>[-+*/^_=()\[\]<>!|%,\u2212\u00d7\u00f7\u00b7])|(?P<var>(?<![A-Za-z])[A-Za-z](?![A-Za-z])))"
-)
-
-
-def boxed_spans(text: str) -> list[tuple[int, int, str]]:
-    """Top-level ``\\boxed{..}`` groups as (start, end, content); braces are balanced,
-    ``\\boxed 5`` (no braces) takes the next token, an unclosed box is ignored."""
-    spans: list[tuple[int, int, str]] = []
-    pos = 0
-    while (m := _BOX_RE.search(text, pos)) is not None:
-        i = m.end()
-        while i < len(text) and text[i] == " ":
-            i += 1
-        if i < len(text) and text[i] == "{":
-            depth, j = 0, i
-            while j < len(text):
-                if text[j] == "{" and text[j - 1] != "\\":
-                    depth += 1
-                elif text[j] == "}" and text[j - 1] != "\\":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            if depth != 0:
-                pos = m.end()
-                continue
-            spans.append((m.start(), j + 1, text[i + 1 : j]))
-            pos = j + 1  # skip nested boxes: math-verify unwraps them
-        else:
-            token = re.match(r"[^\s$]+", text[i:])
-            if token and i > m.end():
-                spans.append((m.start(), i + token.end(), token.group(0)))
-                pos = i + token.end()
-            else:
-                pos = m.end()
-    return spans
-
-
-def _first_expression(clause: str) -> str | None:
-    """The first delimited span's content or bare expression in ``clause``."""
-    span = next((m for m in _CLAUSE_RE.finditer(clause) if m.group("math")), None)
-    start = _EXPR_START_RE.search(clause)
-    if span and (start is None or span.start() <= start.start()):
-        return next(g for g in span.group("d", "i", "p", "b") if g is not None).strip() or None
-    if start is None:
-        return None
-    pos, prev = start.start(), ""
-    while (tok := _EXPR_TOKEN_RE.match(clause, pos)) and tok.end() > pos:
-        # A letter is a variable only next to its operand ("2x", "+ y"), else it is a word ("5 a day").
-        if tok.group("var") and tok.group("sp") and prev != "op":
-            break
-        prev = tok.lastgroup or ""
-        pos = tok.end()
-    return clause[start.start() : pos].rstrip(" \t,;:=+-*/^_(\\[<>|\u2212") or None
-
-
-def last_anchor(text: str) -> tuple[str, str | None] | None:
-    """(the last anchor, lower-cased, and the first expression of its clause), or None."""
-    matches = list(_ANCHOR_RE.finditer(text))
-    if not matches:
-        return None
-    found = matches[-1]
-    # The clause may start on a later line ("Final answer:\n\n$$..$$"); it ends with its sentence.
-    start = len(text) - len(text[found.end() :].lstrip(" \t\r\n*_:"))
-    end = next((m.start() for m in _CLAUSE_RE.finditer(text, start) if m.group("end")), len(text))
-    label = re.sub(r"\s+", " ", re.sub(r"[*_]", "", found.group(0))).strip().lower()
-    return label, _first_expression(text[start:end])
-
-
-def anchored_answer(text: str) -> str | None:
-    """The expression right after the last ``####`` / ``the answer is`` / ``Answer:``."""
-    anchor = last_anchor(text)
-    return anchor[1] if anchor else None
+# ---------------------------------------------------------------- extraction (cotbench.scoring.extract)
 
 
 def _normalise(text: str) -> str:
@@ -407,13 +328,11 @@ def _string_grade(target: str, answer: str, reason: str) -> dict[str, Any]:
     if boxes:
         candidates.append(("boxed", "boxed", boxes[-1][2]))
     else:
-        if found := list(_ANCHOR_RE.finditer(text)):
-            rest = text[found[-1].end() :].lstrip(" \t*_:").split("\n", 1)[0]
-            label = re.sub(r"\s+", " ", re.sub(r"[*_]", "", found[-1].group(0))).strip().lower()
-            candidates.append(("anchor", f"anchor:{label}", rest))
-        lines = [line for line in text.splitlines() if line.strip()]
-        if lines:
-            candidates.append(("line", "last-line", lines[-1]))
+        if (found := last_match(MATH_ANCHOR, text)) is not None:
+            rest = rest_of_line(text, found.end()).lstrip(" \t*_:")
+            candidates.append(("anchor", f"anchor:{anchor_label(found)}", rest))
+        if (line := last_line(text)) is not None:
+            candidates.append(("line", "last-line", line))
     ref = _loose(target)
     matched = next((c for c in candidates if ref and _loose(c[2]) == ref), None)
     method, extraction, extracted = matched or (candidates[0] if candidates else ("none", "none", ""))
@@ -701,7 +620,7 @@ def grade(target: str, answer: str, fast: bool | None = None) -> dict[str, Any]:
     return reply
 
 
-@register_scorer("math")
+@register_scorer("math", metrics=("accuracy",))
 def score_math(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
     if truncated or not answer.strip():
         return Score(0.0, details={"reason": "truncated" if truncated else "empty answer"})

@@ -12,16 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from cotbench.scoring.base import Score, register_scorer
-from cotbench.scoring.math import boxed_spans
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last top-level ``\\boxed{...}`` (nested braces allowed)."""
-    spans = boxed_spans(text)
-    return spans[-1][2].strip() if spans else None
-
-
-_ANSWER_IS = re.compile(r"(?:final answer|answer)\s*(?:is|:)\s*[:\s]*(.+)", re.IGNORECASE)
+from cotbench.scoring.extract import ANSWER_IS_OR_COLON, anchored_rests, last_boxed, last_line
 
 
 def final_answer(text: str) -> str | None:
@@ -34,11 +25,11 @@ def committed(text: str) -> tuple[str | None, str]:
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed, "boxed"
-    matches = _ANSWER_IS.findall(text)
-    if matches:
-        return matches[-1].strip().strip("*").strip(), "anchor"
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return (lines[-1], "last-line") if lines else (None, "none")
+    rests = anchored_rests(text, ANSWER_IS_OR_COLON)
+    if rests:
+        return rests[-1].strip().strip("*").strip(), "anchor"
+    line = last_line(text)
+    return (line.strip(), "last-line") if line is not None else (None, "none")
 
 
 def _found(text: str) -> dict[str, str]:
@@ -48,7 +39,7 @@ def _found(text: str) -> dict[str, str]:
 _INT = re.compile(r"-?\d[\d,]*")
 
 
-@register_scorer("integer")
+@register_scorer("integer", metrics=("accuracy",))
 def score_integer(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
     """The last integer of the committed answer must equal the target."""
     found = final_answer(answer)
@@ -59,7 +50,7 @@ def score_integer(answer: str, target: Any, item: Mapping[str, Any], truncated: 
     return Score(float(int(got) == int(target)), got, details=_found(answer))
 
 
-@register_scorer("word_option")
+@register_scorer("word_option", metrics=("accuracy",))
 def score_word_option(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
     """One of ``item['options']`` (e.g. True/False); the last option named in the answer counts."""
     found = final_answer(answer) or ""
@@ -78,7 +69,7 @@ def score_word_option(answer: str, target: Any, item: Mapping[str, Any], truncat
 _DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 
 
-@register_scorer("date")
+@register_scorer("date", metrics=("accuracy",))
 def score_date(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
     """The last ISO date (YYYY-MM-DD) in the committed answer must be the target date."""
     found = final_answer(answer) or ""
@@ -95,7 +86,7 @@ def score_date(answer: str, target: Any, item: Mapping[str, Any], truncated: boo
     return Score(float(got == target), got, details=how)
 
 
-@register_scorer("word_list")
+@register_scorer("word_list", metrics=("accuracy",))
 def score_word_list(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
     """The committed answer's words, in order, must be exactly the target list."""
     found = final_answer(answer) or ""
@@ -133,7 +124,7 @@ def _expression_of(text: str) -> str | None:
     return candidates[0] if candidates else (sides[0] if sides else None)
 
 
-@register_scorer("countdown")
+@register_scorer("countdown", metrics=("accuracy",))
 def score_countdown(answer: str, target: Any, item: Mapping[str, Any], truncated: bool) -> Score:
     """Countdown: an expression using each given number exactly once that equals the target."""
     expr = _expression_of(answer)

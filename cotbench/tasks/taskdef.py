@@ -6,6 +6,7 @@ Each YAML is a valid lm-eval task config; cotbench's own fields live under
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
 import inspect
@@ -13,9 +14,12 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from cotbench.results.schema import Domain, GenerationSettings
+from cotbench.scoring.base import check_scorer, scorer_module
+from cotbench.scoring.spec import ScorerSpec
+from cotbench.tasks.field_map import FieldMap
 
 
 class DataSource(BaseModel):
@@ -23,8 +27,9 @@ class DataSource(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["probe", "benchmark"]
-    loader: str = Field(description="name of the item loader (cotbench.tasks.loaders / probes)")
+    kind: Literal["probe", "benchmark"] = "benchmark"
+    loader: str = Field("fields", description="name of the item loader (cotbench.tasks.loaders / probes); "
+                                              "the default reads rows through ``fields``")
     # probe
     n: int | None = None
     seed: int | None = None
@@ -36,6 +41,16 @@ class DataSource(BaseModel):
     local_dir: str | None = Field(None, description="sub-directory of the data dir, upstream layout")
     local_files: list[str] = Field(default_factory=list)
     options: dict[str, Any] = Field(default_factory=dict)
+    fields: FieldMap | None = Field(None, description="field mapping for the generic ``fields`` loader")
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A source without a mapping dumps as it did before the mapping existed, so content
+        # hashes of such tasks do not move.
+        data: dict[str, Any] = handler(self)
+        if self.fields is None:
+            data.pop("fields", None)
+        return data
 
 
 class TaskDef(BaseModel):
@@ -46,7 +61,7 @@ class TaskDef(BaseModel):
     version: str
     domain: Domain
     description: str
-    scorer: str
+    scorer: ScorerSpec = Field(description="a registered scorer's name, or {name, args} for its factory's arguments")
     prompt: str = Field(description="template; {fields} come from the loader's items")
     source: DataSource
     license: str = ""
@@ -55,6 +70,18 @@ class TaskDef(BaseModel):
     default_preset: str
     category_field: str | None = None
     path: Path | None = Field(None, exclude=True)
+    tags: list[str] = Field(default_factory=list, exclude=True, description="the YAML's lm-eval tags")
+    # Out of the content hash: offline scoring does not read it, and a judged task's hash covers
+    # the judge scorer it selects (cotbench.judge.session).
+    judge: dict[Literal["harm", "refusal"], str] = Field(
+        default_factory=dict, exclude=True,
+        description="rubrics the rubric judge uses for this task (cotbench.judge.judges), e.g. {harm: strongreject}")
+
+    @model_validator(mode="after")
+    def _scorer_exists(self) -> TaskDef:
+        # An unknown scorer or a bad argument is an error naming the file when the task is read.
+        check_scorer(self.scorer, str(self.path) if self.path else f"task {self.name}")
+        return self
 
     def settings(self, preset: str | None = None) -> GenerationSettings:
         name = preset or self.default_preset
@@ -78,13 +105,27 @@ class TaskDef(BaseModel):
 
 
 def _code_modules(task: TaskDef) -> list[str]:
-    from cotbench.scoring.base import get_scorer
-
-    mods = [get_scorer(task.scorer).__module__]
+    """The modules whose source is part of the task: its scorer's and its loader's, and the
+    shared helpers either uses that decide answers or items (extraction, option shuffling)."""
     from cotbench.tasks.loaders import get_loader
 
-    mods.append(get_loader(task.source.loader).__module__)
-    return sorted(set(mods))
+    mods = {scorer_module(task.scorer), get_loader(task.source.loader).__module__}
+    return sorted(mods | {m for mod in mods for m in _SHARED_CODE if _imports(mod, m)})
+
+
+# Moved out of the scorer and loader modules that were hashed (cotbench.scoring.math, .choice),
+# so hashed with the tasks whose scorer or loader imports them.
+_SHARED_CODE = ("cotbench.scoring.extract", "cotbench.tasks.shuffle")
+
+
+def _imports(module: str, target: str) -> bool:
+    """Whether ``module``'s source imports ``target`` (``import target`` or ``from target import``)."""
+    tree = ast.parse(_module_source(module) or b"")
+    return any(
+        (isinstance(node, ast.ImportFrom) and node.module == target and node.level == 0)
+        or (isinstance(node, ast.Import) and any(a.name == target for a in node.names))
+        for node in ast.walk(tree)
+    )
 
 
 def _data_files(task: TaskDef) -> list[Path]:

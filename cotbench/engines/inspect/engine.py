@@ -33,7 +33,7 @@ class InspectEngine:
         from inspect_ai.model import get_model
 
         from cotbench.engines.inspect.tasks import inspect_task
-        from cotbench.scoring.judge import inspect_roles
+        from cotbench.engines.inspect.model import inspect_roles
 
         name = plan.task.name
         inspect_model = get_model(f"cotbench/{model.label}", handle=model, memoize=False,

@@ -24,6 +24,7 @@ from inspect_ai.tool import ToolChoice, ToolInfo
 from cotbench.engines.base import ModelHandle
 from cotbench.models.generator import Completion, GenRequest
 from cotbench.results.schema import GenerationSettings
+from cotbench.scoring.roles import current_judge
 
 _BATCH_WINDOW_S = 0.02
 
@@ -68,10 +69,10 @@ class _MicroBatcher:
 def _handle_for_spec(spec_text: str) -> ModelHandle:
     """``inspect eval ... --model cotbench/<spec>`` (e.g. cotbench/smollm2-135m): any cotbench
     model spec, with generations cached under cotbench's cache directory."""
+    from cotbench.models.handle import model_handle
     from cotbench.models.resolve import resolve
     from cotbench.models.spec import parse_spec
     from cotbench.paths import cache_dir
-    from cotbench.models.handle import model_handle
 
     rm = resolve(parse_spec(spec_text))
     return model_handle(rm, cache_dir() / "inspect" / f"{rm.identity}.sqlite")
@@ -92,6 +93,9 @@ class CotbenchModelAPI(ModelAPI):
     def max_connections(self) -> int:
         return max(4 * self.batcher.batch_size, self.handle.generator.max_in_flight)
 
+    def _count_prompt(self, messages: tuple[tuple[str, str], ...]) -> int:
+        return sum(self.handle.count_tokens(text) for _, text in messages)
+
     async def generate(self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice,
                        config: GenerateConfig) -> ModelOutput:
         settings = GenerationSettings(
@@ -108,7 +112,23 @@ class CotbenchModelAPI(ModelAPI):
             self.on_done(out)
         result = ModelOutput.from_content(model=self.model_name, content=out.text,
                                           stop_reason="max_tokens" if out.finish_reason == "length" else "stop")
-        result.usage = ModelUsage(output_tokens=out.output_tokens, total_tokens=out.output_tokens)
+        # The prompt counted with the model's tokenizer (message texts, not the chat template's own
+        # tokens): cotbench's backends do not report it. Off the event loop: the first count loads it.
+        input_tokens = await asyncio.to_thread(self._count_prompt, messages)
+        result.usage = ModelUsage(input_tokens=input_tokens, output_tokens=out.output_tokens,
+                                  total_tokens=input_tokens + out.output_tokens,
+                                  reasoning_tokens=out.reasoning_tokens)
         result.time = out.latency_s
         result.metadata = {"finish_reason": out.finish_reason, "latency_s": out.latency_s, "cached": out.cached}
         return result
+
+
+def inspect_roles() -> dict[str, Any]:
+    """Inspect ``model_roles`` for ``inspect_ai.eval``: the run's judge as the ``grader`` role (empty
+    without one). Grading itself goes through the shared scorer, identical in both harnesses."""
+    from inspect_ai.model import get_model
+
+    judge = current_judge()
+    if judge is None:
+        return {}
+    return {"grader": get_model(f"cotbench/{judge.handle.label}", handle=judge.handle, memoize=False, batch_size=1)}

@@ -1,89 +1,56 @@
-"""cotbench TaskDefs as Inspect AI tasks: same items, same prompts, same scoring code."""
+"""cotbench TaskDefs as Inspect AI tasks: same items, same prompts, same scoring code.
+
+Greedy presets decode greedily on every provider. The task's config says ``temperature=0``,
+which the OpenAI-compatible servers (``openai-api/``, ``vllm/``, sglang, llama.cpp) and
+cotbench's own ``cotbench/`` provider take as greedy decoding. Inspect's ``hf`` (and
+``nnterp``) providers always sample unless told ``-M do_sample=false``, and transformers
+rejects a temperature of 0 when sampling; there the solver asks for ``top_k=1`` at
+temperature 1 instead: sampling from the single most likely token is greedy decoding.
+"""
 
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from inspect_ai import Task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import GenerateConfig
-from inspect_ai.scorer import Metric, SampleScore, Score, Target, metric, scorer
+from inspect_ai.model import GenerateConfig, GenerateConfigArgs, ModelName, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
+from cotbench.engines.inspect.scorer import inspect_scorer
 from cotbench.models.generator import derive_seed
 from cotbench.results.schema import GenerationSettings
-from cotbench.scoring.base import score_response
 from cotbench.tasks.items import Item, build_items
 from cotbench.tasks.taskdef import TaskDef
 
-
-def _value(s: SampleScore) -> float:
-    v = s.score.value
-    return float(v) if isinstance(v, (int, float)) else math.nan
+# Providers that sample whatever the temperature (transformers' generate with do_sample=True).
+SAMPLING_PROVIDERS = frozenset({"hf", "nnterp"})
 
 
-@metric
-def scored_mean() -> Metric:
-    """Mean over scored samples; unscored ones (NaN: truncated safety answers, judge
-    errors) are left out rather than counted as 0."""
-
-    def compute(scores: list[SampleScore]) -> float:
-        vals = [v for v in map(_value, scores) if not math.isnan(v)]
-        return sum(vals) / len(vals) if vals else math.nan
-
-    return compute
-
-
-@metric
-def scored_stderr() -> Metric:
-    def compute(scores: list[SampleScore]) -> float:
-        vals = [v for v in map(_value, scores) if not math.isnan(v)]
-        n = len(vals)
-        if n < 2:
-            return 0.0
-        mean = sum(vals) / n
-        return math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1) / n)
-
-    return compute
-
-
-@scorer(metrics=[scored_mean(), scored_stderr()])
-def cotbench_scorer(scorer_name: str) -> Any:
-    """Inspect scorer that calls cotbench's shared scoring code on the model's output."""
-
-    async def score(state: TaskState, target: Target) -> Score:
-        meta = state.metadata
-        finish = "length" if state.output.stop_reason == "max_tokens" else None
-        scored = score_response(scorer_name, state.output.completion, json.loads(meta["target_json"]),
-                                json.loads(meta["fields_json"]), finish_reason=finish)
-        s = scored.score
-        return Score(
-            value=math.nan if s.value is None else s.value,
-            answer=s.extracted,
-            explanation=s.label,
-            metadata={"label": s.label, "truncated": scored.cut, "truncation": scored.truncation,
-                      "details": s.details},
-        )
-
-    return score
+def greedy_overrides(provider: str) -> GenerateConfigArgs:
+    """What a greedy request adds for ``provider`` on top of the task's ``temperature=0``."""
+    if provider in SAMPLING_PROVIDERS:
+        return GenerateConfigArgs(temperature=1.0, top_k=1)
+    return GenerateConfigArgs()
 
 
 @solver
-def seeded_generate(base_seed: int) -> Solver:
+def seeded_generate(base_seed: int, greedy: bool = False) -> Solver:
     """generate() with a seed derived from (run seed, sample id, epoch): a sampled response
-    depends on nothing else, so both harnesses and reruns ask for the same thing."""
+    depends on nothing else, so both harnesses and reruns ask for the same thing. A greedy
+    request gets what the active model's provider needs to decode greedily."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        seed = derive_seed(base_seed, str(state.sample_id), state.epoch - 1)
-        return await generate(state, seed=seed)
+        args = greedy_overrides(ModelName(get_model()).api) if greedy else GenerateConfigArgs()
+        args["seed"] = derive_seed(base_seed, str(state.sample_id), state.epoch - 1)
+        return await generate(state, **args)
 
     return solve
 
 
 def generate_config(settings: GenerationSettings) -> GenerateConfig:
-    # Everything explicit: Inspect's hf provider would otherwise sample by default and cap tokens.
+    # Everything explicit: providers would otherwise use their own defaults (and token caps).
     return GenerateConfig(
         temperature=settings.temperature,
         top_p=settings.top_p,
@@ -93,30 +60,63 @@ def generate_config(settings: GenerationSettings) -> GenerateConfig:
     )
 
 
+def display_target(target: Any) -> str:
+    """The target as a person reads it (the scorer reads the exact value from metadata)."""
+    if target is None:
+        return ""
+    if isinstance(target, str):
+        return target
+    if isinstance(target, (bool, int, float)):
+        return str(target)
+    if isinstance(target, (list, tuple)) and all(isinstance(t, (str, int, float)) for t in target):
+        return " ".join(map(str, target))
+    return json.dumps(target, ensure_ascii=False, sort_keys=True)
+
+
 def to_sample(item: Item, task: str) -> Sample:
     return Sample(
         id=item.id,
         input=item.prompt,
-        target=json.dumps(item.target),
+        target=display_target(item.target),
         metadata={"task": task, "category": item.category, "target_json": json.dumps(item.target),
                   "fields_json": json.dumps(item.fields, sort_keys=True)},
     )
 
 
+def _dataset(task: TaskDef, items: list[Item]) -> MemoryDataset:
+    src = task.source
+    if src.hub_id:
+        location = src.hub_id + (f"@{src.hub_revision}" if src.hub_revision else "")
+    else:
+        location = f"cotbench:{src.loader}" + (f"/{src.options['file']}" if src.options.get("file") else "")
+    return MemoryDataset([to_sample(i, task.name) for i in items], name=task.name, location=location)
+
+
+def task_metadata(task: TaskDef, settings: GenerationSettings, preset: str | None) -> dict[str, Any]:
+    src = task.source
+    meta: dict[str, Any] = {
+        "cotbench_task": task.name, "domain": task.domain, "scorer": str(task.scorer),
+        "preset": preset, "k": settings.k, "source": src.hub_id or f"cotbench:{src.loader}",
+        "source_revision": src.hub_revision, "license": task.license or None, "citation": task.citation or None,
+        "tags": task.tags or None,
+    }
+    return {k: v for k, v in meta.items() if v is not None}
+
+
 def inspect_task(task: TaskDef, settings: GenerationSettings, items: list[Item] | None = None,
-                 system_prompt: str | None = None) -> Task:
+                 system_prompt: str | None = None, preset: str | None = None) -> Task:
     from inspect_ai.solver import system_message
 
     items = build_items(task) if items is None else items
     steps: list[Solver] = [system_message(system_prompt)] if system_prompt else []
-    steps.append(seeded_generate(settings.seed))
+    steps.append(seeded_generate(settings.seed, settings.greedy))
     return Task(
         name=task.name,
-        dataset=MemoryDataset([to_sample(i, task.name) for i in items], name=task.name),
+        dataset=_dataset(task, items),
         solver=steps,
-        scorer=cotbench_scorer(task.scorer),
+        scorer=inspect_scorer(task.scorer, settings.stop),
         config=generate_config(settings),
         epochs=settings.k,
-        version=int(task.version) if task.version.isdigit() else 0,
-        metadata={"cotbench_task": task.name, "domain": task.domain},
+        version=int(task.version) if task.version.isdigit() else task.version,
+        metadata=task_metadata(task, settings, preset),
     )

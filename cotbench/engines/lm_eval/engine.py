@@ -1,7 +1,8 @@
 """Run cotbench tasks through lm-eval (``lm_eval.simple_evaluate``).
 
-The task configs are cotbench's YAMLs, loaded by lm-eval itself, with this run's preset
-(max tokens, sampling, k repeats) written over their defaults. Model calls go through
+The task configs are cotbench's YAMLs, loaded by lm-eval itself and completed by their
+``CotbenchTask`` class, with this run's preset (max tokens, sampling, k repeats) written over
+the default preset and the run's planned items as the dataset. Model calls go through
 ``CotbenchLM``, an lm-eval ``LM`` that forwards to cotbench's cached generator: lm-eval's
 default ``max_gen_toks`` (256), its model-blind request cache and its ``think_end_token``
 stripping never apply.
@@ -9,6 +10,7 @@ stripping never apply.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections import Counter
@@ -21,7 +23,7 @@ from cotbench.models.generator import Completion, GenRequest, derive_seed
 from cotbench.results.schema import GenerationSettings
 from cotbench.scoring.base import scoring_once
 from cotbench.tasks.items import Item
-from cotbench.tasks.catalog import LM_EVAL_PREFIX
+from cotbench.tasks.taskdef import TaskDef
 
 
 def _lm_class() -> type:
@@ -30,10 +32,12 @@ def _lm_class() -> type:
     class CotbenchLM(LM):
         """An lm-eval LM backed by cotbench's generator (cache keyed by model identity)."""
 
-        def __init__(self, model: ModelHandle, settings: dict[str, GenerationSettings], progress: Progress) -> None:
+        def __init__(self, model: ModelHandle, settings: dict[str, GenerationSettings], names: dict[str, str],
+                     progress: Progress) -> None:
             super().__init__()
             self.model = model
             self.settings = settings
+            self.names = names  # lm-eval task name -> cotbench task name
             self.progress = progress
             self.completions: dict[tuple[str, str, int], Completion] = {}
 
@@ -41,7 +45,7 @@ def _lm_class() -> type:
             seen: Counter[tuple[str, str]] = Counter()
             keys, reqs = [], []
             for inst in requests:
-                task = inst.task_name.removeprefix(LM_EVAL_PREFIX)
+                task = self.names[inst.task_name]
                 sample_id = str(inst.doc["id"])
                 # lm-eval repeats the same Instance k times; its position is the repeat index.
                 repeat = seen[(task, sample_id)]
@@ -69,22 +73,38 @@ def _lm_class() -> type:
 
 
 def task_config(plan: TaskPlan) -> dict[str, Any]:
-    """The task's own YAML (as lm-eval loads it) with this run's settings applied."""
-    assert plan.task.path is not None
-    cfg = _load_yaml(plan.task.path)
-    s = plan.settings
-    cfg["generation_kwargs"] = {
-        "until": list(s.stop),
-        "max_gen_toks": s.max_tokens,
-        "do_sample": not s.greedy,
-        "temperature": s.temperature,
-        "top_p": s.top_p,
-    }
-    cfg["repeats"] = s.k
-    # Keep all k responses (lm-eval's default filter keeps only the first).
-    cfg["filter_list"] = [{"name": "all", "filter": [{"function": "take_first_k", "k": s.k}]}]
+    """The task's config as native lm-eval builds it (its YAML, from its own folder), with this
+    run's preset written over the default one and the plan's items as the dataset."""
+    from cotbench.engines.lm_eval.hooks import items_dataset
+    from cotbench.engines.lm_eval.task_class import preset_config
+
+    cfg = yaml_config(plan.task)
+    cfg.update(preset_config(plan.settings))
+    cfg["custom_dataset"] = functools.partial(items_dataset, plan.task.name, plan.items)
     cfg["metadata"] = {**cfg.get("metadata", {}), "cotbench_subset": plan.subset, "cotbench_limit": plan.limit}
     return cfg
+
+
+def yaml_config(task: TaskDef) -> dict[str, Any]:
+    """The task's YAML as lm-eval loads it (includes merged, ``!function`` resolved next to the
+    file), naming this task (a template names one task per subtask). A TaskDef built in memory
+    gets the same class and its fields as metadata."""
+    from cotbench.engines.lm_eval.task_class import CotbenchTask
+
+    if task.path is None:
+        spec = task.model_dump(mode="json", exclude={"lm_eval_task", "version"})
+        return {"class": CotbenchTask, "task": task.lm_eval_task,
+                "metadata": {"version": task.version, "cotbench": spec}}
+    cfg = _load_yaml(task.path)
+    cfg["task"] = task.lm_eval_task
+    return cfg
+
+
+def native_config(task: TaskDef) -> dict[str, Any]:
+    """Everything native lm-eval configures for ``task`` from its YAML (no cotbench run)."""
+    from cotbench.engines.lm_eval.task_class import full_config
+
+    return full_config(yaml_config(task))
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
@@ -112,7 +132,8 @@ class LmEvalEngine:
         from lm_eval import simple_evaluate
         from lm_eval.tasks import TaskManager
 
-        lm = _lm_class()(model, {p.task.name: p.settings for p in plans}, progress)
+        lm = _lm_class()(model, {p.task.name: p.settings for p in plans},
+                         {p.task.lm_eval_task: p.task.name for p in plans}, progress)
         results = simple_evaluate(
             model=lm,
             tasks=[task_config(p) for p in plans],

@@ -1,5 +1,6 @@
-"""Code benchmark readers (HumanEval, MBPP sanitized, LiveCodeBench): rows carrying the fields
-the ``code`` scorer runs (see cotbench.scoring.code) plus what the prompt shows."""
+"""Code benchmark readers (MBPP sanitized, LiveCodeBench): rows carrying the fields the ``code``
+scorer runs (see cotbench.scoring.code) plus what the prompt shows. HumanEval's rows are a plain
+field mapping, read by the generic ``fields`` loader."""
 
 from __future__ import annotations
 
@@ -23,18 +24,6 @@ from cotbench.tasks.loaders import Row, register_loader
 
 if TYPE_CHECKING:
     from cotbench.tasks.taskdef import TaskDef
-
-
-@register_loader("humaneval")
-def humaneval(task: TaskDef, data_dir: Path | None) -> list[Row]:
-    """openai/human-eval ``HumanEval.jsonl`` / openai/openai_humaneval."""
-    out = []
-    for r in rows(task, data_dir):
-        tid, prompt, entry, test, solution = require(task, r, "task_id", "prompt", "entry_point", "test",
-                                                     "canonical_solution")
-        out.append({"id": tid, "prompt": prompt, "entry_point": entry, "test": test,
-                    "canonical_solution": solution, "target": None})
-    return out
 
 
 @register_loader("mbpp")
