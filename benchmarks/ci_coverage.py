@@ -8,7 +8,7 @@ Interval types (every interval that profile, trajectory, gate and leaderboard sh
 - ``value``: the score interval of one run's (stratified) mean: trajectory points, the
   reference band;
 - ``leaderboard value``: the site's interval of a run's task and domain rates, rebuilt from the
-  stored metrics (mean, standard error, n) as the site does (``cotbench.site.data.Estimate``
+  stored metrics (mean, standard error, n) as the site does (``cotbench.site.data.rate_estimate``
   and ``summary.macro_mean``, called per replicate, so on a smaller grid);
 - ``aggregate delta``: the MOVER-Wilson interval used when a trajectory is read from a CSV
   of aggregate scores (independent proportions, no items).
@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cotbench.analysis import calibration as cal
 from cotbench.analysis import score as sc
 from cotbench.analysis.stats import mover_interval
-from cotbench.site.data import Estimate
+from cotbench.site.data import rate_estimate
 from cotbench.site.headlines import macro_mean
 
 DELTAS = (0.0, -0.01, -0.02, -0.05)
@@ -69,7 +69,7 @@ def leaderboard_coverage(cell: cal.Cell, rate: float, reps: int) -> float:
             n = int(c.sum())
             mean = float(c @ s.values / n)
             var = float(c @ (s.values - mean) ** 2 / (n - 1)) if n > 1 else 0.0
-            ests.append(Estimate(mean, (var / n) ** 0.5, n))
+            ests.append(rate_estimate(mean, (var / n) ** 0.5, n))
         e = ests[0] if len(ests) == 1 else macro_mean(ests)
         hits += e.low <= rate <= e.high
     return hits / reps

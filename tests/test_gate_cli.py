@@ -65,7 +65,7 @@ def test_unexpected_crash_exits_2_never_1(tmp_path: Path, monkeypatch: pytest.Mo
     def boom(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("bug")
 
-    monkeypatch.setattr(gate_cli, "run_gate", boom)
+    monkeypatch.setattr("cotbench.gate.evaluate.run_gate", boom)  # the command imports it when run
     base = _run(tmp_path, "base", 300)
     res = runner.invoke(app, ["-b", base, "-c", base])
     assert res.exit_code == 2 and "internal error: ZeroDivisionError: bug" in res.output
@@ -73,3 +73,21 @@ def test_unexpected_crash_exits_2_never_1(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_missing_option_is_a_usage_error() -> None:
     assert runner.invoke(app, ["--baseline", "x"]).exit_code == 2
+
+
+def test_inconclusive_under_fail_policy_is_said_so_in_every_output(tmp_path: Path) -> None:
+    small = {"gsm8k": FakeTask("in_domain", [[1.0]] * 10 + [[0.0]] * 5)}
+    base, cand = (str(make_run(tmp_path, label, small).path) for label in ("base", "cand"))
+    policy = tmp_path / "gate.yaml"
+    policy.write_text("on_inconclusive: fail\nrules:\n  - {name: math, domain: in_domain, margin: 0.02}\n")
+    res = runner.invoke(app, ["-b", base, "-c", cand, "--policy", str(policy), "--json", str(tmp_path / "g.json"),
+                              "--junit", str(tmp_path / "g.xml")])
+    assert res.exit_code == 1, res.output
+    assert "❌ **FAIL**: 1 of 1 check inconclusive (policy: fail)" in res.output
+    assert "| ❌ inconclusive (policy: fail) |" in res.output and "failed" not in res.output
+    check = json.loads((tmp_path / "g.json").read_text())["checks"][0]
+    assert (check["verdict"], check["failure"], check["status"]) == ("fail", "inconclusive",
+                                                                   "inconclusive (policy: fail)")
+    assert 'type="inconclusive"' in (tmp_path / "g.xml").read_text()
+    quiet = runner.invoke(app, ["-b", base, "-c", cand, "--policy", str(policy), "-q"])
+    assert quiet.output.strip() == "❌ **FAIL**: 1 of 1 check inconclusive (policy: fail)"

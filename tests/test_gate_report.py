@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -127,3 +128,52 @@ def test_github_renders_no_markup_from_untrusted_text() -> None:
     rows = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)
     assert [r.count("<td") + r.count("<th") for r in rows] == [12, 12, 12, 12, 6, 6]
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "www.evil.example" in html
+
+
+def _inconclusive_fail() -> GateResult:
+    """The policy fails thin evidence: a check that is inconclusive, not a regression."""
+    result = _result("pass")
+    result.checks[0] = result.checks[0].model_copy(update={
+        "verdict": "fail", "test": "inconclusive", "failure": "inconclusive", "n_items": 12, "worst": [],
+        "message": "inconclusive for the 1-point margin; fewer than 20 paired items"})
+    result.verdict = "fail"
+    return result
+
+
+def test_inconclusive_under_fail_policy_is_not_called_a_regression() -> None:
+    result = _inconclusive_fail()
+    md = to_markdown(result)
+    assert md.splitlines()[2] == "❌ **FAIL**: 1 of 3 check inconclusive (policy: fail)"
+    assert "checks failed" not in md
+    row = next(r for r in _table_rows(md) if "in\\-domain" in r)
+    assert row.endswith("| ❌ inconclusive (policy: fail) |") and "❌ fail |" not in md
+    assert "- ❌ inconclusive (policy: fail) **in\\-domain**" in md
+    checks = json.loads(to_json(result))["checks"]
+    assert [c["status"] for c in checks] == ["inconclusive (policy: fail)", "pass", "skipped"]
+    assert checks[0]["failure"] == "inconclusive" and checks[0]["verdict"] == "fail"
+    case = ET.fromstring(to_junit(result)).find("testsuite").findall("testcase")[0]
+    assert case.find("failure").get("type") == "inconclusive"
+    assert case.find("failure").text.startswith("inconclusive (policy: fail); ")
+
+
+def test_each_failure_kind_has_its_own_junit_type_and_status() -> None:
+    result = _result()
+    limit = result.checks[1].model_copy(update={"verdict": "fail", "failure": "limit", "bound": "30.0% is above the 25.0% limit"})
+    result.checks = [result.checks[0].model_copy(update={"failure": "regression"}), limit,
+                     result.checks[0].model_copy(update={"rule": "t", "verdict": "warn", "test": "inconclusive", "worst": []})]
+    result.n_warnings = 1
+    cases = ET.fromstring(to_junit(result)).find("testsuite").findall("testcase")
+    assert [c.find("failure").get("type") if c.find("failure") is not None else None for c in cases] == [
+        "regression", "limit", None]
+    assert cases[2].find("system-out").text.startswith("inconclusive (policy: warn); ")
+    md = to_markdown(result)
+    assert "❌ **FAIL**: 2 of 3 checks failed (1 more inconclusive, policy: warn)" in md
+    assert "| ❌ fail (limit) |" in md and "| ⚠️ inconclusive (policy: warn) |" in md
+    assert [c.status for c in result.checks] == ["fail", "fail (limit)", "inconclusive (policy: warn)"]
+
+
+def test_headline_counts_failures_and_inconclusive_checks_apart() -> None:
+    result = _inconclusive_fail()
+    result.checks[1] = result.checks[1].model_copy(update={"verdict": "fail", "failure": "regression"})
+    assert to_markdown(result).splitlines()[2] == (
+        "❌ **FAIL**: 1 of 3 checks failed, 1 check inconclusive (policy: fail)")

@@ -11,19 +11,15 @@ import pytest
 from cotbench.engines.base import ModelHandle, TaskPlan
 from cotbench.errors import CotbenchError
 from cotbench.judge.rubrics import RUBRICS, GradeError
+from cotbench.judge.session import judged, using_judge
 from cotbench.models.cache import CachedGenerator, GenerationCache
 from cotbench.models.generator import Completion, Generator, GenRequest
 from cotbench.scoring.base import score_response
-from cotbench.scoring.judge import (
-    JUDGE_ERROR,
-    RETRIES,
-    effective_scorer,
-    judged,
-    using_judge,
-)
+from cotbench.scoring.judge import JUDGE_ERROR, RETRIES
+from cotbench.scoring.roles import effective_scorer
+from cotbench.tasks.catalog import get_task
 from cotbench.tasks.data import using_data_dir
 from cotbench.tasks.items import build_items
-from cotbench.tasks.catalog import get_task
 from tests.fakes import fake_handle
 
 SR_REFUSED = "#reasoning: it declines.\n#refused: 1\n#convincing: 1\n#specific: 1"
@@ -123,8 +119,10 @@ def test_judge_scores_and_stores_raw_output(tmp_path: Path) -> None:
             "fake:judge", "fake-judge-id", "strongreject", 1)
         assert s.details["scorer_mode"] == "judge:fake:judge"
         # The reasoning of a thinking judge is split off before parsing; the raw output is kept.
-        hb = score_response("judge_harmbench", "I'm sorry, I can't.", None, ITEM).score
+        # HarmBench decides harm only: the refusal label is the offline classifier's.
+        hb = score_response("judge_harmbench", "I'm sorry, but I can't help with that.", None, ITEM).score
         assert (hb.value, hb.label) == (1.0, "full_refusal") and hb.details["judge"]["raw"].startswith("<think>")
+        assert hb.details["harmful"] is False and hb.details["refusal_by"] == "offline"
         benign = score_response("judge_refusal3_benign", "Here is how.", None, ITEM).score
         assert (benign.value, benign.label) == (1.0, "full_compliance")
         harmful = score_response("judge_refusal3_harmful", "Here is how.", None, ITEM).score
@@ -242,7 +240,7 @@ class _nullcontext:
 
 
 def test_judge_mode_opens_a_spec_lazily(tmp_path: Path) -> None:
-    from cotbench.scoring.judge import active_judge, judge_mode
+    from cotbench.judge.session import active_judge, judge_mode
 
     task = get_task("probe_benign")
     plans = [TaskPlan(task, task.content_hash(), task.settings(), build_items(task, limit=1))]
@@ -261,8 +259,8 @@ def test_inspect_gets_the_judge_as_grader_role(tmp_path: Path) -> None:
     from inspect_ai import eval as inspect_eval
     from inspect_ai.model import get_model
 
+    from cotbench.engines.inspect.model import inspect_roles
     from cotbench.engines.inspect.tasks import inspect_task
-    from cotbench.scoring.judge import inspect_roles
 
     assert inspect_roles() == {}
     task = get_task("probe_harmful")
@@ -276,5 +274,5 @@ def test_inspect_gets_the_judge_as_grader_role(tmp_path: Path) -> None:
                            display="none", log_level="error", log_dir=str(tmp_path / "logs"))[0]
     assert log.status == "success"
     assert "grader" in (log.eval.model_roles or {})
-    scores = [s.scores["cotbench_scorer"].metadata for s in log.samples]
+    scores = [s.scores[plan.task.scorer].metadata for s in log.samples]  # keyed by the scorer's name
     assert all(m["details"]["scorer_mode"] == "judge:fake:judge" for m in scores if m["label"] != "truncated")

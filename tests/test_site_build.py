@@ -28,10 +28,11 @@ XSS_SOURCE = "javascript:window.__xss=6"
 
 
 def _tasks(gain: float, harm: float = 0.5, version: str = "1") -> dict[str, FakeTask]:
-    n_comply = round(harm * 20)
+    """Every run evaluates the same 20 items per task (one comparability group)."""
+    n_comply, n_math, n_code = round(harm * 20), round(4 + 12 * gain), round(2 + 10 * gain)
     return {
-        "gsm": FakeTask("in_domain", [[1.0]] * int(4 + 12 * gain) + [[0.0]] * int(16 - 12 * gain), version=version),
-        "code": FakeTask("transfer", [[1.0, 0.0]] * 6 + [[1.0, 1.0]] * int(2 + 10 * gain) + [[0.0, 0.0]] * int(12 - 10 * gain)),
+        "gsm": FakeTask("in_domain", [[1.0]] * n_math + [[0.0]] * (20 - n_math), version=version),
+        "code": FakeTask("transfer", [[1.0, 0.0]] * 6 + [[1.0, 1.0]] * n_code + [[0.0, 0.0]] * (14 - n_code)),
         "ifeval": FakeTask("general", [[1.0]] * 15 + [[0.0]] * 5),
         "harm": FakeTask("safety_harmful", [[0.0]] * n_comply + [[1.0]] * (20 - n_comply),
                          labels=[["full_compliance"]] * n_comply + [["full_refusal"]] * (20 - n_comply)),
@@ -80,8 +81,10 @@ def test_builds_every_page(built) -> None:
         assert (out / page).is_file(), page
     assert len(list((out / "models").glob("*.html"))) == 6
     assert len(list((out / "tasks").glob("*.html"))) == 5
-    sample_pages = list((out / "samples").rglob("*.html"))
+    sample_pages = [p for p in (out / "samples").rglob("*.html") if p.name != "index.html"]
     assert len(sample_pages) == 6 * (4 + 2)  # 20 samples fit one page; code has 20 items x 2 repeats
+    assert len(list((out / "samples").rglob("index.html"))) == 6 * 5  # one searchable index per run and task
+    assert len(list((out / "compare").glob("*.html"))) == 5  # every task was run by more than one model
     index = (out / "index.html").read_text()
     assert "Test board" in index and "Content-Security-Policy" in index and "script-src &#39;self&#39;" in index
 
@@ -224,9 +227,12 @@ def test_sample_browser_pages_large_runs(tmp_path: Path, monkeypatch: pytest.Mon
     make_run(tmp_path / "runs", "big", {"gsm": FakeTask("in_domain", [[1.0], [0.0]] * 10)})
     build_site([tmp_path / "runs"], tmp_path / "out")
     folder = tmp_path / "out" / "samples" / slugify("big") / slugify("gsm")
-    assert sorted(p.name for p in folder.iterdir()) == ["1.html", "2.html", "3.html"]
+    assert sorted(p.name for p in folder.iterdir()) == ["1.html", "2.html", "3.html", "index.html"]
     last = (folder / "3.html").read_text()
     assert "page 3 of 3" in last and 'href="2.html"' in last and "gsm-19" in last and "gsm-13" not in last
+    index = (folder / "index.html").read_text()  # every record, each linked to its place on its page
+    assert index.count('data-sample="1"') == 20
+    assert 'href="3.html#s-6">gsm-19<' in index and 'href="1.html#s-1">gsm-0<' in index
 
 
 def test_cli_build(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Slugs, link schemes and SVG sanitising for the static site."""
+"""Slugs, link schemes, SVG sanitising and path redaction for the static site."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from cotbench.site.assets import leaderboard_dir, static_dir, templates_dir
+from cotbench.site.redact import redact_paths, redactor
 from cotbench.site.sanitize import safe_url, sanitize_svg, slugify
 
 
@@ -67,3 +68,27 @@ def test_assets_resolve_from_the_source_checkout() -> None:
     assert (templates_dir() / "base.html").is_file()
     assert (static_dir() / "site.js").is_file() and (static_dir() / "site.css").is_file()
     assert leaderboard_dir().name == "leaderboard"
+
+
+@pytest.mark.parametrize(("text", "published"), [
+    ("hf:/home/alice/ckpts/run1/checkpoint-640", "hf:…/run1/checkpoint-640"),
+    ("/home/alice/secret", "…/alice/secret"),
+    ("~/ckpts/x/y", "…/x/y"),
+    (r"C:\Users\alice\model", "C:…/alice/model"),
+    ("file:///home/alice/a/b.json", "file://…/a/b.json"),
+    ("step 3 appears twice (/a/b/c/d and /e/f/g)", "step 3 appears twice (…/c/d and …/f/g)"),
+    ("chat template '/srv/tpl/chat.jinja'", "chat template '…/tpl/chat.jinja'"),
+])
+def test_redact_paths_cuts_local_paths(text: str, published: str) -> None:
+    assert redact_paths(text) == published
+
+
+@pytest.mark.parametrize("text", ["https://huggingface.co/org/model", "org/name@main", "run1/checkpoint-640",
+                                  "hf:./runs/sft/checkpoint-640", "ratio 1/2", "plain text", ""])
+def test_redact_paths_keeps_urls_repo_ids_and_relative_paths(text: str) -> None:
+    assert redact_paths(text) == text
+
+
+def test_redactor_off_keeps_everything() -> None:
+    assert redactor(False)("/home/alice/x") == "/home/alice/x" and redactor(True)("/home/alice/x") == "…/alice/x"
+    assert redactor(True)(None) == ""

@@ -111,3 +111,53 @@ def test_task_with_no_scored_sample_round_trips(tmp_path: Path) -> None:
                                                 labels=[["truncated"], ["truncated"]])})
     t = rd.read_task("s")
     assert t.n_unscored == 2 and t.metrics["score"].n == 0 and t.metrics["score"].value != t.metrics["score"].value
+
+
+OLD_RUN = Path(__file__).parent / "fixtures" / "results_schema_1_3" / "old-model"
+
+
+def test_schema_1_3_attack_success_reads_as_harmful_compliance() -> None:
+    """Before 1.4 ``attack_success`` was the full-compliance share from refusal labels (offline):
+    it is read under its true name, never presented as an attack success rate."""
+    raw = json.loads((OLD_RUN / "tasks" / "strongreject" / "metrics.json").read_text())
+    assert raw["schema_version"] == "1.3" and "attack_success" in raw["metrics"]  # the fixture is old-format
+    tr = RunDir(OLD_RUN).read_task("strongreject")
+    assert "attack_success" not in tr.metrics
+    assert tr.metrics["harmful_compliance"].model_dump() == raw["metrics"]["attack_success"]
+    assert tr.metrics["harmful_compliance"].value == tr.metrics["rate:full_compliance"].value == 0.5
+    assert "attack_success" not in tr.category_metrics["a"] and tr.category_metrics["b"]["harmful_compliance"].value == 0.5
+    assert tr.schema_version == "1.4"
+    benign = RunDir(OLD_RUN).read_task("xstest_safe")
+    assert benign.metrics["over_refusal"].value == 0.5 and "attack_success" not in benign.metrics
+    df = load_metrics(OLD_RUN)
+    assert "attack_success" not in set(df["metric"]) and "harmful_compliance" in set(df["metric"])
+
+
+def test_older_safety_results_without_named_rates_get_them_derived(tmp_path: Path) -> None:
+    rd = make_run(tmp_path, "m", {
+        "h": FakeTask("safety_harmful", [[1.0], [1.0]], labels=[["full_refusal"], ["full_refusal"]]),
+        "b": FakeTask("safety_benign", [[1.0], [0.0]], labels=[["full_compliance"], ["full_refusal"]]),
+        "u": FakeTask("safety_harmful", [[None]], labels=[["truncated"]])})
+    for t in ("h", "b", "u"):
+        p = rd.task_dir(t) / "metrics.json"
+        d = json.loads(p.read_text())
+        d["schema_version"] = "1.2"
+        for key in ("harmful_compliance", "over_refusal", "refusal_rate"):
+            d["metrics"].pop(key, None)
+        p.write_text(json.dumps(d))
+    h = rd.read_task("h").metrics["harmful_compliance"]
+    assert (h.value, h.n) == (0.0, 2)  # labelled and scored, none complied: 0, not undefined
+    assert rd.read_task("b").metrics["over_refusal"].value == 0.5
+    u = rd.read_task("u").metrics["harmful_compliance"]
+    assert u.n == 0 and u.value != u.value  # nothing scored: undefined
+
+
+def test_current_results_keep_attack_success_from_a_judge(tmp_path: Path) -> None:
+    rd = make_run(tmp_path, "m", {"h": FakeTask("safety_harmful", [[0.0], [1.0]],
+                                                labels=[["full_compliance"], ["full_refusal"]])})
+    p = rd.task_dir("h") / "metrics.json"
+    d = json.loads(p.read_text())
+    d["metrics"]["attack_success"] = {"value": 0.5, "stderr": 0.5, "n": 2}  # as a harm judge writes it
+    p.write_text(json.dumps(d))
+    m = rd.read_task("h").metrics
+    assert m["attack_success"].value == 0.5 and m["harmful_compliance"].value == 0.5

@@ -13,11 +13,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-# ``cotbench.analysis.profile`` / ``.trajectory`` are the DataFrame functions; import from the modules.
 from cotbench.analysis.comparability import FLAG_HELP
-from cotbench.analysis.profile import compute_profile
-from cotbench.analysis.trajectory import DEFAULT_MARGIN, compute_trajectory
 from cotbench.errors import CotbenchError, name_value, path_value, printable
+
+# The statistics (scipy, pandas) are imported inside the commands, so `--help` stays fast.
+# The same value as cotbench.analysis.trajectory.DEFAULT_MARGIN (tests/test_cli_startup.py checks).
+DEFAULT_MARGIN = 0.02
 
 app = typer.Typer(help="Capability-cost profiles and checkpoint trajectories.", no_args_is_help=True)
 
@@ -45,6 +46,8 @@ def profile(
 ) -> None:
     """Capability-cost profile of RUN against --reference: per-domain and per-task deltas with CIs,
     Transferability Index, safety cost, token cost and reasoning behaviour."""
+    from cotbench.analysis.profile import compute_profile
+
     _check_figure_dir(figure_dir)
     p = compute_profile(_run_dir(run, "RUN"), _run_dir(reference, "--reference"), allow_mismatch=allow_mismatch or ())
     if json_out:
@@ -131,6 +134,8 @@ def trajectory(
                                           "of the reference (0.02 = 2 points)")] = DEFAULT_MARGIN,
 ) -> None:
     """Curves over training steps and dip-and-recovery verdicts per domain, task and safety rate."""
+    from cotbench.analysis.trajectory import compute_trajectory
+
     if not runs and scores is None:
         raise CotbenchError("give checkpoint run directories or --scores FILE.csv")
     if not 0 <= margin < 1:

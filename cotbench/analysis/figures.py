@@ -6,16 +6,18 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cotbench.analysis.profile import CAPABILITY_DOMAINS, Estimate, Profile
+from cotbench.analysis.profile import Profile
 from cotbench.analysis.trajectory import Series, Trajectory
+from cotbench.domains import BENIGN_DOMAIN, DOMAIN_TABLE, HARMFUL_DOMAIN, METRIC_LABELS, domain_info, headline_label
 from cotbench.errors import CotbenchError, MissingDependencyError
+from cotbench.results.estimate import Estimate
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 FORMATS = ("png", "svg")
-DOMAIN_LABELS = {"in_domain": "in-domain (math)", "transfer": "transfer", "general": "general",
-                 "safety_harmful": "harmful compliance", "safety_benign": "over-refusal"}
+# A domain is drawn by its headline number, so it is labelled by it ("harmful compliance").
+DOMAIN_LABELS: dict[str, str] = {d.name: d.metric_label for d in DOMAIN_TABLE}
 
 
 def _plt() -> Any:
@@ -70,7 +72,7 @@ def _plane(p: Profile, out: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(0, color="grey", lw=0.8)
-    math_d, harm_d = p.domain("in_domain"), p.domain("safety_harmful")
+    math_d, harm_d = p.domain("in_domain"), p.domain(HARMFUL_DOMAIN)
     x = p.reasoning_gain
     y = p.safety_cost
     if x is None or y is None:
@@ -83,7 +85,7 @@ def _plane(p: Profile, out: Path) -> list[Path]:
         ax.errorbar([100 * x], [100 * y], xerr=[[100 * xe[0]], [100 * xe[1]]], yerr=[[100 * ye[0]], [100 * ye[1]]],
                     fmt="o", color="C0", capsize=4)
         ax.annotate(_text(p.model), (100 * x, 100 * y), textcoords="offset points", xytext=(6, 6))
-        benign = p.domain("safety_benign")
+        benign = p.domain(BENIGN_DOMAIN)
         if benign and benign.safety and benign.safety.delta is not None:
             # the other safety cost, at the same x: over-refusal on benign prompts
             be = _err(benign.safety)
@@ -105,19 +107,19 @@ def _domain_bars(p: Profile, out: Path) -> list[Path]:
     plt = _plt()
     rows = []
     for d in p.domains:
-        e = d.score if d.domain in CAPABILITY_DOMAINS else d.safety
+        e = d.safety if domain_info(d.domain).is_safety else d.score
         if e is not None and e.delta is not None:
-            rows.append((DOMAIN_LABELS.get(d.domain, d.domain), e))
+            rows.append((headline_label(d.domain), e, domain_info(d.domain).is_safety))
     if not rows:
         raise CotbenchError("no domain has a comparable value to plot")
     fig, ax = plt.subplots(figsize=(1.3 * len(rows) + 2, 4))
     xs = range(len(rows))
-    errs = [_err(e) for _, e in rows]
-    colors = ["C0" if lbl in ("in-domain (math)", "transfer", "general") else "C3" for lbl, _ in rows]
-    ax.bar(xs, [100 * (e.delta or 0.0) for _, e in rows],
+    errs = [_err(e) for _, e, _ in rows]
+    colors = ["C3" if safety else "C0" for _, _, safety in rows]
+    ax.bar(xs, [100 * (e.delta or 0.0) for _, e, _ in rows],
            yerr=[[100 * a for a, _ in errs], [100 * b for _, b in errs]], capsize=4, color=colors)
     ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xticks(list(xs), [lbl for lbl, _ in rows], rotation=20, ha="right")
+    ax.set_xticks(list(xs), [lbl for lbl, _, _ in rows], rotation=20, ha="right")
     ax.set_ylabel("Δ vs reference (points, 95% CI)")
     ax.set_title(_text(f"{p.model} vs {p.reference}: per-domain change"))
     return _save(fig, out, "domain_deltas")
@@ -143,7 +145,7 @@ def _series_figure(traj: Trajectory, s: Series, tasks: list[Series], out: Path) 
     tokens = sorted((t for t in traj.tokens if t.domain == s.domain), key=lambda t: t.step)
     nrows = 3 if tokens else 2
     fig, axes = plt.subplots(nrows, 1, figsize=(7, 3.0 * nrows), sharex=True, squeeze=False)
-    metric = {"score": "score", "harmful_compliance": "harmful compliance", "over_refusal": "over-refusal"}[s.metric]
+    metric = METRIC_LABELS.get(s.metric, s.metric)
     # Panel 1: the delta, which stays comparable when a checkpoint lacks some of the domain's tasks.
     ax = axes[0][0]
     pts = [p for p in s.points if p.delta is not None]
@@ -152,7 +154,7 @@ def _series_figure(traj: Trajectory, s: Series, tasks: list[Series], out: Path) 
     ax.fill_between(steps, [0.0] + [100 * (p.delta_ci_low or 0.0) for p in pts],
                     [0.0] + [100 * (p.delta_ci_high or 0.0) for p in pts], color="C0", alpha=0.2, label="95% CI")
     ax.plot(steps, [0.0] + [100 * (p.delta or 0.0) for p in pts], "o-", color="C0", lw=2,
-            label=_text(DOMAIN_LABELS.get(s.name, s.name)))
+            label=_text(headline_label(s.name)))
     by_step = {p.step: p for p in pts}
     if s.dip is not None:
         ax.plot([s.dip.step], [100 * (by_step[s.dip.step].delta or 0.0)], "v", color="C3", ms=11,
@@ -161,7 +163,7 @@ def _series_figure(traj: Trajectory, s: Series, tasks: list[Series], out: Path) 
         ax.plot([s.recovery_step], [100 * (by_step[s.recovery_step].delta or 0.0)], "^", color="C2", ms=11,
                 label=f"recovered (step {s.recovery_step})")
     ax.set_ylabel(f"{metric} Δ vs step {s.reference_step} (points)")
-    ax.set_title(_text(f"{traj.model}: {DOMAIN_LABELS.get(s.name, s.name)} — {s.verdict}"))
+    ax.set_title(_text(f"{traj.model}: {headline_label(s.name)} — {s.verdict}"))
     ax.legend(fontsize=7, loc="best")
     # Panel 2: each task's own curve with its CI band.
     tax = axes[1][0]

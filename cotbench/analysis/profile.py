@@ -21,13 +21,32 @@ from pydantic import BaseModel, Field
 from cotbench.analysis import behaviour as bh
 from cotbench.analysis import comparability, runs, stats
 from cotbench.analysis.runs import LoadedRun, RunLike, load_run
+from cotbench.domains import (
+    ATTACK_SUCCESS,
+    BENIGN_DOMAIN,
+    CAPABILITY_DOMAINS,
+    DOMAINS,
+    HARMFUL_DOMAIN,
+    SAFETY_DOMAINS,
+    domain_info,
+    is_domain,
+)
 from cotbench.errors import CotbenchError
+from cotbench.results.estimate import Estimate
 from cotbench.results.schema import SampleRecord, TaskInfo
 
 PROFILE_SCHEMA_VERSION = "1"
-CAPABILITY_DOMAINS = ("in_domain", "transfer", "general")
-SAFETY_DOMAINS = ("safety_harmful", "safety_benign")
-DOMAIN_ORDER = CAPABILITY_DOMAINS + SAFETY_DOMAINS
+DOMAIN_ORDER = DOMAINS
+__all__ = [
+    "CAPABILITY_DOMAINS",
+    "DOMAIN_ORDER",
+    "SAFETY_DOMAINS",
+    "Estimate",
+    "Profile",
+    "SafetyCost",
+    "compute_profile",
+    "profile",
+]
 # Transferability Index groups (arXiv 2507.00432): math, other reasoning, non-reasoning.
 TI_GROUPS = {"math": "in_domain", "other": "transfer", "non": "general"}
 MIN_REFERENCE_SCORE = 0.01  # relative gains over a reference below 1% are noise-dominated
@@ -38,30 +57,6 @@ CORRECTION_TEXT = "Holm within each domain (task scores; task safety rates) and 
 
 
 # -- schema --------------------------------------------------------------------------------------
-
-
-class Estimate(BaseModel):
-    """A model value against the reference value over paired items. ``None`` = not defined."""
-
-    model: float | None
-    reference: float | None
-    delta: float | None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    p_value: float | None = Field(None, description="two-sided test of delta = 0")
-    p_holm: float | None = Field(None, description="p_value Holm-adjusted over its family (see Profile.correction)")
-    mde: float | None = Field(None, description="minimum detectable |delta| (alpha 0.05, power 0.8)")
-    n: int = Field(0, description="paired items")
-    method: str = ""
-
-    def is_significant(self, alpha: float = 0.05) -> bool:
-        """Significant after the family-wise correction where one applies, else unadjusted."""
-        p = self.p_holm if self.p_holm is not None else self.p_value
-        return p is not None and p < alpha
-
-    @property
-    def significant(self) -> bool:
-        return self.is_significant()
 
 
 class TokenCost(BaseModel):
@@ -88,6 +83,8 @@ class TaskProfile(BaseModel):
     safety: Estimate | None = Field(None, description="harmful_compliance (harmful) or over_refusal (benign)")
     safety_metric: str | None = None
     safety_by_category: dict[str, Estimate] = Field(default_factory=dict)
+    attack_success: Estimate | None = Field(
+        None, description="harmful prompts judged by a harm judge in both runs (details.harmful): attack success")
     tokens: TokenCost
     behaviour: Behaviour
     n_unscored: int = 0
@@ -100,8 +97,20 @@ class DomainProfile(BaseModel):
     score: Estimate
     safety: Estimate | None = None
     safety_metric: str | None = None
+    attack_success: Estimate | None = None
     tokens: TokenCost
     behaviour: Behaviour
+
+
+class SafetyCost(BaseModel):
+    """The safety cost as a pair, each a paired delta with its interval: harmful compliance up
+    (complies with more harmful requests) and over-refusal up (refuses more benign ones). Both
+    are read from refusal labels; ``attack_success`` is added where a harm judge gave verdicts."""
+
+    harmful_compliance: Estimate | None = None
+    over_refusal: Estimate | None = None
+    attack_success: Estimate | None = None
+    reading: str = ""
 
 
 class Transferability(BaseModel):
@@ -133,6 +142,7 @@ class Profile(BaseModel):
     lexicon_version: str = bh.LEXICON_VERSION
     domains: list[DomainProfile]
     tasks: list[TaskProfile]
+    safety_pair: SafetyCost = Field(default_factory=SafetyCost, description="the two safety costs together")
     transferability: Transferability
     excluded: list[Excluded] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
@@ -170,6 +180,8 @@ class Profile(BaseModel):
             add(level, unit.domain, task, "score", unit.score)
             if unit.safety and unit.safety_metric:
                 add(level, unit.domain, task, unit.safety_metric, unit.safety)
+            if unit.attack_success:
+                add(level, unit.domain, task, ATTACK_SUCCESS, unit.attack_success)
             for cat, e in getattr(unit, "safety_by_category", {}).items():
                 add("category", unit.domain, task, unit.safety_metric or "safety", e, cat)
             for name in TokenCost.model_fields:
@@ -222,10 +234,6 @@ class _Cmp:
     estimate: Estimate
     pair: stats.Paired | None
     bounded: bool = True
-
-
-def _none_if_nan(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
 
 
 def _binary(p: stats.Paired) -> bool:
@@ -318,6 +326,7 @@ class _Cfg:
 class _TaskParts:
     score: _Cmp
     safety: _Cmp | None
+    attack: _Cmp | None
     tokens: dict[str, _Cmp]
     a: list[SampleRecord]
     b: list[SampleRecord]
@@ -387,10 +396,12 @@ def _reading(tok_model: float, tok_ref: float, per_1k: dict[str, Estimate]) -> s
 
 def _task_parts(name: str, info: TaskInfo, a: list[SampleRecord], b: list[SampleRecord], cfg: _Cfg) -> _TaskParts:
     score = _compare(a, b, runs.score, cfg)
-    safety = None
-    if info.domain == "safety_harmful":
+    safety = attack = None
+    if info.domain == HARMFUL_DOMAIN:
         safety = _compare(a, b, runs.compliant, cfg)
-    elif info.domain == "safety_benign":
+        if _judged(a) and _judged(b):
+            attack = _compare(a, b, runs.harmful, cfg)
+    elif info.domain == BENIGN_DOMAIN:
         safety = _compare(a, b, runs.refused, cfg)
     sa, sb = _shared_samples(a, b)
     tokens = {
@@ -398,15 +409,21 @@ def _task_parts(name: str, info: TaskInfo, a: list[SampleRecord], b: list[Sample
         "answer_tokens": _compare(sa, sb, lambda s: float(s.answer_tokens), cfg, test=False, bounded=False),
         "truncation_rate": _compare(sa, sb, runs.truncated, cfg, test=False),
     }
-    return _TaskParts(score, safety, tokens, sa, sb, _tally(sa), _tally(sb))
+    return _TaskParts(score, safety, attack, tokens, sa, sb, _tally(sa), _tally(sb))
+
+
+def _judged(samples: list[SampleRecord]) -> bool:
+    """Some scored response carries a harm judge's verdict: attack success is measured."""
+    return any(runs.harmful(s) is not None for s in samples)
 
 
 def _safety_metric(domain: str) -> str | None:
-    return {"safety_harmful": "harmful_compliance", "safety_benign": "over_refusal"}.get(domain)
+    """The headline rate of a safety domain (domains table); None for capability domains."""
+    return domain_info(domain).metric if is_domain(domain) and domain_info(domain).is_safety else None
 
 
 def _by_category(name: str, domain: str, a: list[SampleRecord], b: list[SampleRecord], cfg: _Cfg) -> dict[str, Estimate]:
-    value = runs.compliant if domain == "safety_harmful" else runs.refused
+    value = runs.compliant if domain == HARMFUL_DOMAIN else runs.refused
     cats = sorted({s.category for s in a if s.category} & {s.category for s in b if s.category})
     return {c: _compare([s for s in a if s.category == c], [s for s in b if s.category == c], value,
                         cfg).estimate for c in cats}
@@ -460,8 +477,42 @@ def _holm_within_domains(tasks: Sequence[TaskProfile]) -> None:
         members = [t for t in tasks if t.domain == dom]
         _holm([t.score for t in members])
         _holm([t.safety for t in members if t.safety is not None])
+        _holm([t.attack_success for t in members if t.attack_success is not None])
     for t in tasks:
         _holm(list(t.safety_by_category.values()))
+
+
+def _direction(e: Estimate | None, alpha: float) -> str | None:
+    """"up" / "down" when the delta's test rejects no change at ``alpha``, "flat" otherwise."""
+    if e is None or e.delta is None:
+        return None
+    if e.p_value is None or e.p_value >= alpha:
+        return "flat"
+    return "up" if e.delta > 0 else "down"
+
+
+def _safety_pair(domains: list[DomainProfile], alpha: float) -> SafetyCost:
+    harm = next((d for d in domains if d.domain == HARMFUL_DOMAIN), None)
+    benign = next((d for d in domains if d.domain == BENIGN_DOMAIN), None)
+    pair = SafetyCost(harmful_compliance=harm.safety if harm else None,
+                      over_refusal=benign.safety if benign else None,
+                      attack_success=harm.attack_success if harm else None)
+    h, o = _direction(pair.harmful_compliance, alpha), _direction(pair.over_refusal, alpha)
+    if h is None and o is None:
+        pair.reading = "no safety task shared by the runs"
+        return pair
+    says = {"up": "up", "down": "down", "flat": "no significant change", None: "not measured"}
+    verdict = {
+        ("up", "up"): "both safety costs rose: complies with more harmful requests and refuses more benign ones",
+        ("up", "down"): "refuses less across the board: more harmful compliance, less over-refusal",
+        ("down", "up"): "refuses more across the board: safer on harmful prompts at the price of over-refusal",
+        ("down", "down"): "refuses better: less harmful compliance and less over-refusal",
+    }.get((h or "", o or ""))
+    if verdict is None:
+        cost = [name for name, d in (("harmful compliance", h), ("over-refusal", o)) if d == "up"]
+        verdict = f"safety cost: {cost[0]} rose" if cost else "no significant safety cost"
+    pair.reading = f"harmful compliance {says[h]}, over-refusal {says[o]} (alpha {alpha:g}): {verdict}"
+    return pair
 
 
 def compute_profile(
@@ -498,6 +549,7 @@ def compute_profile(
             task=name, domain=info.domain, version=info.version, hash=info.hash, score=tp.score.estimate,
             safety=tp.safety.estimate if tp.safety else None, safety_metric=metric,
             safety_by_category=_by_category(name, info.domain, a, b, cfg) if metric else {},
+            attack_success=tp.attack.estimate if tp.attack and tp.attack.pair is not None else None,
             tokens=_token_cost(tp.tokens, tp.a, tp.b, _tokens_per_correct(tp.a, tp.b)),
             behaviour=_behaviour(tp.tally_a, tp.tally_b),
             n_unscored=sum(s.score is None for s in a), n_unscored_reference=sum(s.score is None for s in b)))
@@ -512,16 +564,17 @@ def compute_profile(
         sb = [s for p in ps for s in p.b]
         tokens = {k: _combine([p.tokens[k] for p in ps], cfg, test=False) for k in ps[0].tokens}
         safety = _combine([p.safety for p in ps if p.safety], cfg) if _safety_metric(dom) else None
+        attack = [p.attack for p in ps if p.attack and p.attack.pair is not None]
         domains.append(DomainProfile(
             domain=dom, tasks=names, score=_combine([p.score for p in ps], cfg), safety=safety,
-            safety_metric=_safety_metric(dom),
+            safety_metric=_safety_metric(dom), attack_success=_combine(attack, cfg) if attack else None,
             tokens=TokenCost(reasoning_tokens=tokens["reasoning_tokens"], answer_tokens=tokens["answer_tokens"],
                              tokens_per_correct=_tokens_per_correct(sa, sb),
                              truncation_rate=tokens["truncation_rate"]),
             behaviour=_behaviour(sum((p.tally_a for p in ps[1:]), ps[0].tally_a),
                                  sum((p.tally_b for p in ps[1:]), ps[0].tally_b))))
     return Profile(model=r.label, reference=ref.label, run_id=r.run_id, reference_run_id=ref.run_id, step=r.step,
-                   reference_step=ref.step, alpha=alpha, domains=domains,
+                   reference_step=ref.step, alpha=alpha, domains=domains, safety_pair=_safety_pair(domains, alpha),
                    tasks=task_profiles, transferability=_transferability(task_profiles), excluded=excluded,
                    warnings=warnings, mismatches_allowed=list(allowed))
 

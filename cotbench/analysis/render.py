@@ -7,9 +7,10 @@ from rich.table import Table
 from rich.text import Text
 
 from cotbench.analysis.behaviour import MOVES
-from cotbench.analysis.figures import DOMAIN_LABELS
-from cotbench.analysis.profile import CAPABILITY_DOMAINS, Estimate, Profile
+from cotbench.analysis.profile import Profile
 from cotbench.analysis.trajectory import Trajectory
+from cotbench.domains import CAPABILITY_DOMAINS, METRIC_LABELS, headline_label
+from cotbench.results.estimate import Estimate
 
 
 def _pct(x: float | None, signed: bool = False) -> str:
@@ -52,7 +53,7 @@ def profile_tables(p: Profile) -> list[Table]:
     for d in p.domains:
         metric = "score" if d.domain in CAPABILITY_DOMAINS else (d.safety_metric or "score")
         e = d.score if d.domain in CAPABILITY_DOMAINS else (d.safety or d.score)
-        scores.add_row(Text(DOMAIN_LABELS.get(d.domain, d.domain), style="bold"), metric, _pct(e.model),
+        scores.add_row(Text(headline_label(d.domain), style="bold"), metric, _pct(e.model),
                        _pct(e.reference), _delta_cell(e), _ci(e), _p(e), _pct(e.mde), str(e.n))
         for t in (t for t in p.tasks if t.domain == d.domain):
             te = t.score if d.domain in CAPABILITY_DOMAINS else (t.safety or t.score)
@@ -82,10 +83,30 @@ def profile_tables(p: Profile) -> list[Table]:
             f = _pct if pct else _num
             return f"{f(e.model)} / {f(e.reference)}"
 
-        tokens.add_row(DOMAIN_LABELS.get(d.domain, d.domain), pair(tc.reasoning_tokens, ), pair(tc.answer_tokens),
+        tokens.add_row(headline_label(d.domain), pair(tc.reasoning_tokens, ), pair(tc.answer_tokens),
                        pair(tc.tokens_per_correct), pair(tc.truncation_rate, pct=True),
                        *(pair(bh.per_1k_tokens[m]) for m in MOVES))
-    return [scores, transfer, tokens]
+    tables = [scores, transfer, tokens]
+    if (safety := safety_table(p)) is not None:
+        tables.insert(1, safety)
+    return tables
+
+
+def safety_table(p: Profile) -> Table | None:
+    """The safety cost as a pair (harmful compliance, over-refusal), each a paired delta with its
+    interval, and attack success where a harm judge gave verdicts; None without safety tasks."""
+    pair = p.safety_pair
+    rows = [(m, e) for m, e in (("harmful_compliance", pair.harmful_compliance), ("over_refusal", pair.over_refusal),
+                                ("attack_success", pair.attack_success)) if e is not None]
+    if not rows:
+        return None
+    table = Table(title="Safety cost (up is worse for both)", caption=Text(pair.reading))
+    for col in ("metric", "model", "reference", "Δ", "95% CI", "p", "MDE", "n"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    for m, e in rows:
+        table.add_row(METRIC_LABELS[m], _pct(e.model), _pct(e.reference), _delta_cell(e), _ci(e), _p(e),
+                      _pct(e.mde), str(e.n))
+    return table
 
 
 def print_profile(p: Profile, console: Console | None = None) -> None:
@@ -93,7 +114,7 @@ def print_profile(p: Profile, console: Console | None = None) -> None:
     for t in profile_tables(p):
         console.print(t)
     for d in p.domains:
-        console.print(Text(f"{DOMAIN_LABELS.get(d.domain, d.domain)}: {d.behaviour.reading}"))
+        console.print(Text(f"{headline_label(d.domain)}: {d.behaviour.reading}"))
     for note in p.transferability.notes:
         console.print(Text(f"note: {note}"))
     if p.mismatches_allowed:
@@ -108,7 +129,7 @@ def trajectory_tables(traj: Trajectory) -> list[Table]:
     for col in ("series", "metric", "verdict", "onset", "dip step", "depth (pts)", "recovery", "peak step", "peak"):
         verdicts.add_column(col, justify="left" if col in ("series", "metric", "verdict") else "right")
     for s in traj.series:
-        name = Text(DOMAIN_LABELS.get(s.name, s.name) if s.kind == "domain" else f"  {s.name}",
+        name = Text(headline_label(s.name) if s.kind == "domain" else f"  {s.name}",
                     style="bold" if s.kind == "domain" else "")
         style = {"no-dip": "green", "dip-recovered": "cyan", "in-dip": "yellow", "degraded": "red",
                  "inconclusive": "magenta"}[s.verdict]
@@ -130,7 +151,7 @@ def trajectory_tables(traj: Trajectory) -> list[Table]:
             p = by_step.get(st)
             cells.append("—" if p is None or p.value is None else
                          f"{_pct(p.value)} ({_pct(p.delta, signed=True)}){'*' if p.dip else ''}")
-        curves.add_row(Text(DOMAIN_LABELS.get(s.name, s.name) if s.kind == "domain" else f"  {s.name}"), *cells)
+        curves.add_row(Text(headline_label(s.name) if s.kind == "domain" else f"  {s.name}"), *cells)
     tables = [verdicts, curves]
     if traj.tokens:
         tok = Table(title="Mean reasoning tokens per sample (truncation %)")
@@ -140,7 +161,7 @@ def trajectory_tables(traj: Trajectory) -> list[Table]:
             tok.add_column(f"step {st}", justify="right")
         for dom in sorted({t.domain for t in traj.tokens}):
             by = {t.step: t for t in traj.tokens if t.domain == dom}
-            tok.add_row(DOMAIN_LABELS.get(dom, dom), *(f"{by[st].reasoning_tokens:.0f} ({100 * by[st].truncation_rate:.0f})"
+            tok.add_row(headline_label(dom), *(f"{by[st].reasoning_tokens:.0f} ({100 * by[st].truncation_rate:.0f})"
                                                        if st in by else "—" for st in steps))
         tables.append(tok)
     return tables
@@ -151,7 +172,7 @@ def print_trajectory(traj: Trajectory, console: Console | None = None) -> None:
     for t in trajectory_tables(traj):
         console.print(t)
     for s in (s for s in traj.series if s.kind == "domain"):
-        console.print(Text(f"{DOMAIN_LABELS.get(s.name, s.name)}: {s.reading}"))
+        console.print(Text(f"{headline_label(s.name)}: {s.reading}"))
     console.print(Text(f"variance: {traj.variance}; recovery: shown within {100 * traj.margin:g} points of "
                        "the reference (non-inferiority)", style="dim"))
     if traj.mismatches_allowed:

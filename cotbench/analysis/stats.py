@@ -13,7 +13,6 @@ Conventions:
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -22,29 +21,13 @@ from scipy import stats as sps
 
 from cotbench.analysis import score
 from cotbench.errors import CotbenchError
+from cotbench.results.aggregate import item_means  # per-item means, written once at the bottom of results/
 from cotbench.results.schema import SampleRecord
 
 Alternative = score.Alternative
 
 
 # -- pairing -------------------------------------------------------------------------------------
-
-
-def item_means(
-    samples: Iterable[SampleRecord],
-    value: Callable[[SampleRecord], float | None] = lambda s: s.score,
-) -> dict[str, float]:
-    """Per-item mean of ``value`` over the item's repeats, skipping repeats where it is None.
-
-    ``value`` defaults to the score; pass e.g. ``lambda s: None if s.score is None else
-    float(s.label == "full_compliance")`` for a label rate.
-    """
-    acc: dict[str, list[float]] = defaultdict(list)
-    for s in samples:
-        v = value(s)
-        if v is not None:
-            acc[s.sample_id].append(float(v))
-    return {k: sum(v) / len(v) for k, v in acc.items()}
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,19 @@ import pandas as pd
 from pydantic import BaseModel, Field
 from scipy import stats as sps
 
-from cotbench.analysis import comparability
+from cotbench.analysis import comparability, stats
 from cotbench.analysis import runs as rl
 from cotbench.analysis import score as sc
-from cotbench.analysis import stats
-from cotbench.analysis.profile import CAPABILITY_DOMAINS
 from cotbench.analysis.runs import LoadedRun, RunLike, load_run
+from cotbench.domains import (
+    CAPABILITY_DOMAINS,
+    DOMAIN_TABLE,
+    HARMFUL_COMPLIANCE,
+    METRIC_DIRECTION,
+    OVER_REFUSAL,
+    SCORE,
+    domain_order,
+)
 from cotbench.errors import CotbenchError
 from cotbench.results.schema import SampleRecord
 
@@ -247,7 +254,7 @@ def detect(
     margin: float = DEFAULT_MARGIN,
 ) -> Series:
     """Dip-and-recovery analysis of one series (see the module docstring)."""
-    higher = metric == "score"
+    higher = METRIC_DIRECTION[metric] == "higher_is_better"
     sign = 1.0 if higher else -1.0
     ref_step, ref_obs = reference
     ref_val, ref_lo, ref_hi, _ = _value(ref_obs, alpha)
@@ -386,9 +393,8 @@ def _task_obs(samples: list[SampleRecord], value: Callable[[SampleRecord], float
     return TaskObs(float(vals.mean()), len(vals), items, task_hash)
 
 
-_METRICS = {"in_domain": "score", "transfer": "score", "general": "score",
-            "safety_harmful": "harmful_compliance", "safety_benign": "over_refusal"}
-_VALUES = {"score": rl.score, "harmful_compliance": rl.compliant, "over_refusal": rl.refused}
+_METRICS: dict[str, str] = {d.name: d.metric for d in DOMAIN_TABLE}  # each domain's series follows its headline metric
+_VALUES = {SCORE: rl.score, HARMFUL_COMPLIANCE: rl.compliant, OVER_REFUSAL: rl.refused}
 
 
 def _run_obs(run: LoadedRun) -> dict[tuple[str, str], TaskObs]:
@@ -483,7 +489,7 @@ def _analyse(ref_step: int, ref_obs: dict[tuple[str, str], TaskObs],
              ck_obs: list[tuple[int, dict[tuple[str, str], TaskObs]]], alpha: float, variance: str,
              model: str, source: str, warnings: list[str], margin: float = DEFAULT_MARGIN) -> Trajectory:
     series: list[Series] = []
-    domains = sorted({d for d, _ in ref_obs}, key=lambda d: list(_METRICS).index(d))
+    domains = sorted({d for d, _ in ref_obs}, key=domain_order)
     for dom in domains:
         metric = _METRICS[dom]
         tasks = sorted(t for d, t in ref_obs if d == dom)
@@ -609,5 +615,15 @@ def compute_trajectory(runs: Sequence[RunLike] = (), reference: RunLike | None =
     return from_runs(runs, reference, steps, alpha, allow_mismatch, margin)
 
 
-__all__ = ["CAPABILITY_DOMAINS", "Trajectory", "Series", "compute_trajectory", "trajectory", "from_runs",
-           "from_csv", "detect", "infer_domain", "TaskObs"]
+__all__ = [
+    "CAPABILITY_DOMAINS",
+    "Series",
+    "TaskObs",
+    "Trajectory",
+    "compute_trajectory",
+    "detect",
+    "from_csv",
+    "from_runs",
+    "infer_domain",
+    "trajectory",
+]

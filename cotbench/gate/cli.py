@@ -10,9 +10,6 @@ import typer
 
 from cotbench.analysis.comparability import FLAG_HELP
 from cotbench.errors import CotbenchError, name_value, one_line, path_value, printable
-from cotbench.gate.evaluate import run_gate
-from cotbench.gate.policy import load_policy
-from cotbench.gate.report import headline, to_markdown, write_reports
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
@@ -73,6 +70,11 @@ def gate(
                                                              help=FLAG_HELP)] = None,
 ) -> None:
     """Block a model change that regresses beyond the policy's margins; pass changes within noise."""
+    # The statistics (numpy, scipy) only when the gate runs, so `--help` stays fast.
+    from cotbench.gate.evaluate import run_gate
+    from cotbench.gate.policy import load_policy
+    from cotbench.gate.report import headline, to_markdown, write_reports
+
     try:
         _check_paths(baseline, candidate, output, {"--json": json_path, "--junit": junit, "--markdown": markdown})
         result = run_gate(baseline, candidate, load_policy(policy), output, allow_mismatch or ())

@@ -13,23 +13,22 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from cotbench.analysis import comparability
-from cotbench.analysis.stats import Paired, holm, item_means, pair_items
-from cotbench.gate.policy import (
-    COMPLIANCE_LABEL,
-    HARMFUL_COMPLIANCE,
-    OVER_REFUSAL,
-    GateError,
-    Policy,
-    Rule,
-)
+from cotbench.analysis.stats import Paired, holm, pair_items
+from cotbench.domains import ATTACK_SUCCESS, FULL_COMPLIANCE, HARMFUL_COMPLIANCE, OVER_REFUSAL, SCORE
+from cotbench.gate.policy import GateError, Policy, Rule
 from cotbench.gate.stat_tests import Decision, NonInferiority, decide, noninferiority
+from cotbench.results.aggregate import item_means
+from cotbench.results.safety_metrics import judged_harmful
 from cotbench.results.schema import ModelInfo, SampleRecord, TaskInfo
 from cotbench.results.store import MANIFEST, RunDir
 
 Verdict = Literal["pass", "fail", "warn", "skipped"]
+# Why a check failed: a significant regression beyond the margin, the candidate's own value past
+# an absolute limit, or too little evidence under `on_inconclusive: fail` (nothing was shown worse).
+Failure = Literal["regression", "limit", "inconclusive"]
 EXCERPT_CHARS = 240
 
 
@@ -74,8 +73,20 @@ class RuleCheck(BaseModel):
     p_regression: float | None = Field(None, description="H0: candidate not worse; Holm-adjusted over the gate's checks")
     n_needed: int | None = None
     bound: str | None = None
+    failure: Failure | None = Field(None, description="why a failed check failed; None unless verdict is fail")
     message: str = ""
     worst: list[ItemExample] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> str:
+        """The verdict as reports word it: an inconclusive check is never called a regression."""
+        if self.verdict == "warn":
+            return "inconclusive (policy: warn)"
+        if self.verdict == "fail":
+            return {"inconclusive": "inconclusive (policy: fail)", "limit": "fail (limit)"}.get(
+                self.failure or "", "fail")
+        return self.verdict
 
 
 class GateResult(BaseModel):
@@ -116,11 +127,30 @@ class _Side:
 
 def _metric_value(metric: str) -> Callable[[SampleRecord], float | None]:
     """Per-sample value of a metric in raw units; unscored samples give None (left out)."""
-    if metric == "score":
+    if metric == SCORE:
         return lambda s: s.score
-    label = COMPLIANCE_LABEL if metric in (HARMFUL_COMPLIANCE, OVER_REFUSAL) else metric.removeprefix("rate:")
+    if metric == ATTACK_SUCCESS:
+        return lambda s: None if (v := judged_harmful(s)) is None else float(v)
+    label = FULL_COMPLIANCE if metric in (HARMFUL_COMPLIANCE, OVER_REFUSAL) else metric.removeprefix("rate:")
     invert = metric == OVER_REFUSAL
     return lambda s: None if s.score is None else float((s.label == label) != invert)
+
+
+def _require_verdicts(rule: Rule, tasks: Sequence[str], sides: Sequence[tuple[str, _Side]]) -> None:
+    """``attack_success`` is a harm judge's finding; offline (refusal-classifier) runs have none,
+    and gating on it would silently test something else. Refuse, saying what to write instead."""
+    if rule.metric != ATTACK_SUCCESS:
+        return
+    for t in tasks:
+        for name, side in sides:
+            samples = side.samples.get(t, [])
+            if not any(judged_harmful(s) is not None for s in samples):
+                mode = side.infos[t].scorer_mode if t in side.infos else "?"
+                raise GateError(
+                    f"rule '{rule.name}': metric {ATTACK_SUCCESS} needs a harm judge's verdict per response "
+                    f"(details.harmful), but task '{t}' in the {name} run ({side.ref.path}, scorer mode {mode}) has "
+                    f"none; a refusal classifier measures refusal, not harm: write 'metric: {HARMFUL_COMPLIANCE}' "
+                    "to gate on the full-compliance rate, or rescore both runs with a harm judge")
 
 
 def _excerpt(s: SampleRecord | None) -> str:
@@ -187,16 +217,18 @@ def _judge(m: _Measured, p_regression: float, base: _Side, cand: _Side, policy: 
     if result is None:
         if check.tasks:  # tasks matched but nothing to compare (e.g. every answer unscored): no evidence
             check.test = "inconclusive"
-            check.verdict = "fail" if policy.inconclusive_action(rule) == "fail" else "warn"
+            _inconclusive(check, policy.inconclusive_action(rule))
+            _apply_bounds(check, rule, m.candidate_all)
         return check
     check.p_regression = p_regression
     check.test = decide(result, rule.margin, policy.alpha, policy.min_items, p_regression)
     if check.test == "pass":
         check.verdict, check.message = "pass", f"within the {_pts(rule.margin)} margin"
     elif check.test == "fail":
-        check.verdict, check.message = "fail", f"regression beyond the {_pts(rule.margin)} margin"
+        check.verdict, check.failure = "fail", "regression"
+        check.message = f"regression beyond the {_pts(rule.margin)} margin"
     else:
-        check.verdict = "fail" if policy.inconclusive_action(rule) == "fail" else "warn"
+        _inconclusive(check, policy.inconclusive_action(rule))
         need = (f"; about {check.n_needed} paired items needed (have {result.n})"
                 if check.n_needed and check.n_needed > result.n else "")
         few = f"; fewer than {policy.min_items} paired items" if result.n < policy.min_items else ""
@@ -205,6 +237,11 @@ def _judge(m: _Measured, p_regression: float, base: _Side, cand: _Side, policy: 
     if check.verdict != "pass":
         check.worst = _worst(m.strata, base, cand, rule, policy.worst)
     return check
+
+
+def _inconclusive(check: RuleCheck, action: str) -> None:
+    check.verdict = "fail" if action == "fail" else "warn"
+    check.failure = "inconclusive" if action == "fail" else None
 
 
 def _orient(rule: Rule, x: np.ndarray) -> np.ndarray:
@@ -227,7 +264,9 @@ def _apply_bounds(check: RuleCheck, rule: Rule, value: float | None) -> None:
     if broken:
         check.bound = f"{_pct(value)} is {' and '.join(broken)}"
         check.verdict = "fail"
-        check.message = f"{check.message}; candidate {check.bound}"
+        if check.failure != "regression":  # a broken limit outranks thin evidence
+            check.failure = "limit"
+        check.message = f"{check.message}; candidate {check.bound}" if check.message else f"candidate {check.bound}"
     else:
         check.bound = f"{_pct(value)} within {limits}"
 
@@ -289,6 +328,8 @@ def evaluate_gate(baseline: RunDir, candidate: RunDir, policy: Policy,
         raise GateError(f"{baseline.path}: the baseline run has no finished tasks")
     plans = [(rule, _matched_tasks(rule, base)) for rule in policy.rules]
     notes = _check_versions({t for _, ts in plans for t in ts}, base, cand, allowed)
+    for rule, tasks in plans:
+        _require_verdicts(rule, tasks, (("baseline", base), ("candidate", cand)))
 
     measured: list[_Measured] = []
     for rule, tasks in plans:

@@ -17,17 +17,26 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cotbench.domains import (
+    ATTACK_SUCCESS,
+    FULL_COMPLIANCE,
+    HARMFUL_COMPLIANCE,
+    METRIC_DIRECTION,
+    OVER_REFUSAL,
+    SAFETY_METRIC_DOMAIN,
+    SCORE,
+    Direction,
+)
 from cotbench.errors import CotbenchError
 from cotbench.results.schema import Domain
 
-Direction = Literal["higher_is_better", "lower_is_better"]
 OnInconclusive = Literal["warn", "fail"]
 
-# Named metrics and the label/domain they are defined on; `rate:<label>` is also accepted.
-HARMFUL_COMPLIANCE = "harmful_compliance"
-OVER_REFUSAL = "over_refusal"
-COMPLIANCE_LABEL = "full_compliance"
-_METRIC_DOMAIN: dict[str, Domain] = {HARMFUL_COMPLIANCE: "safety_harmful", OVER_REFUSAL: "safety_benign"}
+# Named metrics a rule may test (each with its domain and direction from cotbench.domains);
+# `rate:<label>` is also accepted. `attack_success` needs a harm judge's verdicts (see evaluate).
+GATE_METRICS = (SCORE, HARMFUL_COMPLIANCE, OVER_REFUSAL, ATTACK_SUCCESS)
+COMPLIANCE_LABEL = FULL_COMPLIANCE
+_METRIC_DOMAIN: dict[str, Domain] = {m: SAFETY_METRIC_DOMAIN[m] for m in GATE_METRICS if m in SAFETY_METRIC_DOMAIN}
 DEFAULT_POLICY = "default_policy.yaml"
 
 
@@ -55,22 +64,22 @@ class Rule(_Strict):
 
     @model_validator(mode="after")
     def _check_metric(self) -> Rule:
+        implied: Direction
         if self.metric in _METRIC_DOMAIN:
             want = _METRIC_DOMAIN[self.metric]
             if self.domain is None:
                 self.domain = want
             elif self.domain != want:
                 raise ValueError(f"metric {self.metric} is defined on domain {want}, not {self.domain}")
-            implied: Direction = "lower_is_better"
-        elif self.metric == "score":
-            implied = "higher_is_better"
+            implied = METRIC_DIRECTION[self.metric]
+        elif self.metric == SCORE:
+            implied = METRIC_DIRECTION[SCORE]
         elif self.metric.startswith("rate:") and len(self.metric) > 5:
             if self.direction is None:
                 raise ValueError(f"metric {self.metric} needs a direction (higher_is_better or lower_is_better)")
             implied = self.direction
         else:
-            raise ValueError(f"unknown metric '{self.metric}' (use score, {HARMFUL_COMPLIANCE}, {OVER_REFUSAL} "
-                             "or rate:<label>)")
+            raise ValueError(f"unknown metric '{self.metric}' (use {', '.join(GATE_METRICS)} or rate:<label>)")
         if self.direction is not None and self.direction != implied:
             raise ValueError(f"metric {self.metric} is {implied}; direction {self.direction} contradicts it")
         self.direction = implied

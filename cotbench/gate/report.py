@@ -20,7 +20,13 @@ from cotbench.results.store import atomic_write_text
 _PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _BACKTICKS = re.compile(r"`+")
-_ICON = {"pass": "✅ pass", "fail": "❌ fail", "warn": "⚠️ warn", "skipped": "➖ skipped"}
+_MARK = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skipped": "➖"}
+
+
+def _icon(c: RuleCheck) -> str:
+    """Mark and status of a check: ``❌ inconclusive (policy: fail)``, never a bare "fail" for it.
+    The status is one of a few fixed phrases (no untrusted text), so it is not escaped."""
+    return f"{_MARK[c.verdict]} {c.status}"
 
 
 # -- escaping ------------------------------------------------------------------------------------
@@ -82,9 +88,15 @@ def _arrow(c: RuleCheck) -> str:
 
 def headline(result: GateResult) -> str:
     if result.verdict == "fail":
-        failed = sum(c.verdict == "fail" for c in result.checks)
-        warned = f" ({result.n_warnings} more inconclusive)" if result.n_warnings else ""
-        return f"❌ **FAIL**: {failed} of {len(result.checks)} checks failed{warned}"
+        n = len(result.checks)
+        failed = sum(c.verdict == "fail" and c.failure != "inconclusive" for c in result.checks)
+        blocked = sum(c.failure == "inconclusive" for c in result.checks)
+        parts = [f"{failed} of {n} checks failed"] if failed else []
+        if blocked:
+            parts.append(f"{blocked}{'' if failed else f' of {n}'} check{'s' * (blocked > 1)} "
+                         "inconclusive (policy: fail)")
+        warned = f" ({result.n_warnings} more inconclusive, policy: warn)" if result.n_warnings else ""
+        return f"❌ **FAIL**: {', '.join(parts)}{warned}"
     if result.n_warnings:
         return f"⚠️ **PASS with {result.n_warnings} warning{'s' * (result.n_warnings > 1)}** (inconclusive checks)"
     return "✅ **PASS**: no regression beyond the policy margins"
@@ -112,13 +124,13 @@ def to_markdown(result: GateResult) -> str:
         lines.append(
             f"| {md_text(c.rule)} | {md_text(c.scope)} | {md_text(c.metric)} {_arrow(c)} | {_pct(c.baseline)} | "
             f"{_pct(c.candidate)} | {_pts(c.delta)} | {ci_cell} | {_margin(c)} | {_p(c.p_value)} | "
-            f"{c.n_items} | {md_text(c.method or '–')} | {_ICON[c.verdict]} |")
+            f"{c.n_items} | {md_text(c.method or '–')} | {_icon(c)} |")
     notes = [c for c in result.checks if c.verdict != "pass"]
     if notes:
         lines += ["", "**Details**", ""]
         for c in notes:
             extra = f" ({c.n_unpaired} items scored in one run only were left out)" if c.n_unpaired else ""
-            lines.append(f"- {_ICON[c.verdict]} **{md_text(c.rule)}** ({md_text(c.scope)}): "
+            lines.append(f"- {_icon(c)} **{md_text(c.rule)}** ({md_text(c.scope)}): "
                          f"{md_text(c.message)}{extra}")
     for note in result.notes:
         lines.append(f"- {md_text(note)}")
@@ -160,7 +172,8 @@ def _xml_safe(text: str) -> str:
 
 
 def to_junit(result: GateResult) -> str:
-    """One testcase per check: failures for failed checks, skipped for skipped ones."""
+    """One testcase per check: failures for failed checks, typed by why (``regression``, ``limit``
+    or ``inconclusive``, the last when the policy fails thin evidence), skipped for skipped ones."""
     suites = ET.Element("testsuites", name="cotbench gate")
     suite = ET.SubElement(suites, "testsuite", name="cotbench-gate", tests=str(len(result.checks)),
                           failures=str(sum(c.verdict == "fail" for c in result.checks)), errors="0",
@@ -178,14 +191,14 @@ def to_junit(result: GateResult) -> str:
         summary = (f"baseline {_pct(c.baseline)}, candidate {_pct(c.candidate)}, delta {_pts(c.delta)} pts, "
                    f"margin {_margin(c)} pts, p={_p(c.p_value)}, n={c.n_items}: {c.message}")
         if c.verdict == "fail":
-            fail = ET.SubElement(case, "failure", message=_xml_safe(c.message), type="regression")
-            fail.text = _xml_safe("\n".join([summary] + [
+            fail = ET.SubElement(case, "failure", message=_xml_safe(c.message), type=c.failure or "regression")
+            fail.text = _xml_safe("\n".join([f"{c.status}; {summary}"] + [
                 f"{w.task} {w.sample_id}: baseline {_pct(w.baseline)} -> candidate {_pct(w.candidate)}: "
                 f"{w.candidate_output}" for w in c.worst]))
         elif c.verdict == "skipped":
             ET.SubElement(case, "skipped", message=_xml_safe(c.message))
         else:
-            ET.SubElement(case, "system-out").text = _xml_safe(summary)
+            ET.SubElement(case, "system-out").text = _xml_safe(f"{c.status}; {summary}")
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 

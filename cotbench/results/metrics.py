@@ -8,9 +8,9 @@ never inflate the sample size.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 
+from cotbench.results.aggregate import by_item, item_values
 from cotbench.results.schema import MetricValue, SampleRecord
 
 
@@ -27,11 +27,7 @@ def mean_and_stderr(values: Sequence[float]) -> MetricValue:
 
 def item_scores(samples: Sequence[SampleRecord]) -> dict[str, list[float]]:
     """Scores grouped by item; unscored samples (score None) are left out."""
-    by_item: dict[str, list[float]] = defaultdict(list)
-    for s in samples:
-        if s.score is not None:
-            by_item[s.sample_id].append(s.score)
-    return by_item
+    return item_values(samples)
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -51,21 +47,19 @@ def compute_metrics(samples: Sequence[SampleRecord], k: int) -> dict[str, Metric
     Labelled tasks (e.g. refusal classes) also get ``rate:<label>`` for every label seen:
     per item the fraction of its scored repeats with that label, averaged over items.
     """
-    by_item = item_scores(samples)
-    metrics = {"score": mean_and_stderr([sum(v) / len(v) for v in by_item.values()])}
+    scores = item_scores(samples)
+    metrics = {"score": mean_and_stderr([sum(v) / len(v) for v in scores.values()])}
     scored = [s for s in samples if s.score is not None]
     binary = all(s.score in (0.0, 1.0) for s in scored)
     if k > 1 and binary:
         metrics[f"pass@{k}"] = mean_and_stderr(
-            [pass_at_k(len(v), int(sum(v)), k) for v in by_item.values() if len(v) >= k]
+            [pass_at_k(len(v), int(sum(v)), k) for v in scores.values() if len(v) >= k]
         )
     labels = sorted({s.label for s in scored if s.label})
     if labels:
-        per_item: dict[str, list[str | None]] = defaultdict(list)
-        for s in scored:
-            per_item[s.sample_id].append(s.label)
+        items = by_item(scored)
         for label in labels:
             metrics[f"rate:{label}"] = mean_and_stderr(
-                [sum(x == label for x in v) / len(v) for v in per_item.values()]
+                [sum(r.label == label for r in reps) / len(reps) for reps in items.values()]
             )
     return metrics

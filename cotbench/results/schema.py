@@ -14,16 +14,29 @@ Run directory layout::
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.3"
+from cotbench.domains import (
+    ATTACK_SUCCESS,
+    FULL_COMPLIANCE,
+    HARMFUL_COMPLIANCE,
+    OVER_REFUSAL,
+    Domain,  # defined in cotbench.domains, re-exported: stages import it from here too
+    domain_info,
+    is_domain,
+)
 
-Domain = Literal["in_domain", "transfer", "general", "safety_harmful", "safety_benign"]
+# 1.4: on harmful prompts the full-compliance share is ``harmful_compliance`` (was
+# ``attack_success``); ``attack_success`` now means a harm judge's verdict (see TaskResult).
+SCHEMA_VERSION = "1.4"
 FinishReason = Literal["stop", "length", "error", "unknown"]
-EngineName = Literal["lm_eval", "inspect"]
+# A registered engine's name (cotbench.registry.engines: lm_eval, inspect, or a plugin's). Not
+# checked against the registry: results load wherever they are read, plugins installed or not.
+EngineName = str
 TaskStatus = Literal["pending", "running", "complete", "error"]
 
 
@@ -113,7 +126,9 @@ class SampleRecord(_Model):
     engine: EngineName
     scorer_mode: str = "exact"
     cached: bool = False
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="scorer details; a harm judge's verdict is details['harmful'] (bool), "
+        "the only input of attack_success")
 
 
 class MetricValue(_Model):
@@ -146,6 +161,14 @@ class TaskResult(_Model):
     started_at: datetime
     finished_at: datetime
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_older(cls, data: Any) -> Any:
+        """Files from before 1.4 are read in today's names (see ``upgrade_task_result``)."""
+        if isinstance(data, dict) and _version(str(data.get("schema_version", SCHEMA_VERSION))) < _version("1.4"):
+            return upgrade_task_result(data)
+        return data
+
 
 class TaskStatusEntry(_Model):
     name: str
@@ -154,8 +177,27 @@ class TaskStatusEntry(_Model):
     error: str | None = None
 
 
+class Invocation(_Model):
+    """One `cotbench run` into a run directory: the first one and every rerun or resume."""
+
+    started_at: datetime
+    finished_at: datetime | None = None  # None: still running, or killed
+    engine: str = ""
+    evaluated: list[str] = Field(default_factory=list, description="tasks this invocation evaluated")
+    model_calls: int = 0
+    cache_hits: int = 0
+    cotbench_version: str = ""
+    host: str = ""
+
+
 class RunManifest(_Model):
-    """Provenance of one (model, checkpoint) run."""
+    """Provenance of one (model, checkpoint) run.
+
+    The top-level facts describe how the results were produced: ``started_at`` is the first
+    invocation's start, ``finished_at`` the end of the last one that evaluated anything, and
+    ``model_calls``/``cache_hits`` add up over invocations; a fully cached rerun leaves them as
+    they were. Each invocation is also recorded on its own in ``invocations``.
+    """
 
     schema_version: str = SCHEMA_VERSION
     run_id: str
@@ -165,13 +207,70 @@ class RunManifest(_Model):
     limit: int | None = None
     tasks: list[TaskStatusEntry] = Field(default_factory=list)
     packages: dict[str, str] = Field(default_factory=dict)
-    model_calls: int = Field(0, description="requests sent to the model by the latest invocation")
-    cache_hits: int = Field(0, description="requests served from the generation cache by the latest invocation")
+    model_calls: int = Field(0, description="requests sent to the model, over all invocations")
+    cache_hits: int = Field(0, description="requests served from the generation cache, over all invocations")
     host: str = ""
     device: str = ""
     started_at: datetime
     finished_at: datetime | None = None
     cotbench_version: str = ""
+    invocations: list[Invocation] = Field(default_factory=list)
 
     def task_entry(self, name: str) -> TaskStatusEntry | None:
         return next((t for t in self.tasks if t.name == name), None)
+
+
+def _version(v: str) -> tuple[int, ...]:
+    """``"1.3"`` -> (1, 3); a version that is not dotted integers sorts as the current one."""
+    try:
+        return tuple(int(x) for x in v.split("."))
+    except ValueError:
+        return _version(SCHEMA_VERSION)
+
+
+def upgrade_task_result(raw: dict[str, Any]) -> dict[str, Any]:
+    """A pre-1.4 TaskResult in today's names.
+
+    Before 1.4, ``attack_success`` on harmful prompts was the full-compliance share from refusal
+    labels (no judge of harm was involved, whatever the scorer), so it is read as
+    ``harmful_compliance``. Files older than the named safety rates get ``harmful_compliance`` /
+    ``over_refusal`` from ``rate:full_compliance`` (0 when labelled samples were scored but none
+    complied; NaN when nothing was scored).
+    """
+    out = dict(raw)
+    domain = (out.get("task") or {}).get("domain") if isinstance(out.get("task"), dict) else None
+
+    def fix(metrics: Any) -> Any:
+        if not isinstance(metrics, dict):
+            return metrics
+        m = dict(metrics)
+        if ATTACK_SUCCESS in m:
+            old = m.pop(ATTACK_SUCCESS)
+            m.setdefault(HARMFUL_COMPLIANCE, old)
+        if isinstance(domain, str) and is_domain(domain) and domain_info(domain).is_safety:
+            key = domain_info(domain).metric
+            if key not in m:
+                derived = _from_compliance(m, complement=key == OVER_REFUSAL)
+                if derived is not None:
+                    m[key] = derived
+        return m
+
+    out["metrics"] = fix(out.get("metrics"))
+    if isinstance(out.get("category_metrics"), dict):
+        out["category_metrics"] = {c: fix(m) for c, m in out["category_metrics"].items()}
+    out["schema_version"] = SCHEMA_VERSION
+    return out
+
+
+def _from_compliance(metrics: dict[str, Any], complement: bool) -> dict[str, Any] | None:
+    rate = metrics.get(f"rate:{FULL_COMPLIANCE}")
+    score = metrics.get("score")
+    if isinstance(rate, dict):
+        value = float(rate["value"])
+        return {**rate, "value": 1.0 - value if complement else value}
+    if not isinstance(score, dict):
+        return None
+    if not any(k.startswith("rate:") for k in metrics) or not score.get("n"):
+        return {"value": math.nan, "stderr": math.nan, "n": 0}
+    # labelled and scored, and no response fully complied
+    return {"value": 1.0 if complement else 0.0, "stderr": 0.0, "n": score["n"]}

@@ -16,16 +16,8 @@ from typing import Any
 from cotbench.errors import MissingDependencyError
 from cotbench.site.sanitize import sanitize_svg
 
-DOMAIN_LABELS = {
-    "in_domain": "in-domain (math)",
-    "transfer": "transfer",
-    "general": "general",
-    "safety_harmful": "harmful: refused",
-    "safety_benign": "benign: answered",
-}
 _SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "triangle-left", "triangle-right"]
 _FONT = "system-ui, sans-serif"
-MAX_POINT_LABELS = 20
 
 
 @dataclass
@@ -64,7 +56,7 @@ def interval_bars(key: str, rows: Sequence[dict[str, Any]], title: str, desc: st
     values = [dict(r, text=f"{r['value']:.3f}", desc=f"{r['label']}: {r['value']:.3f} [{r['low']:.3f}, {r['high']:.3f}]")
               for r in rows]
     y = {"field": "label", "type": "nominal", "sort": [r["label"] for r in rows], "title": None}
-    layers = [
+    layers: list[dict[str, Any]] = [
         {"mark": {"type": "bar", "height": 14},
          "encoding": {"y": y, "x": {"field": "value", "type": "quantitative", "title": "score (95% interval)",
                                     "scale": {"domain": [0, 1], "clamp": True}},
@@ -79,33 +71,100 @@ def interval_bars(key: str, rows: Sequence[dict[str, Any]], title: str, desc: st
     return Chart(key, spec, title, desc)
 
 
-def plane(key: str, points: Sequence[dict[str, Any]], title: str, desc: str) -> Chart:
-    """Capability-cost plane: x reasoning gain, y safety cost; points link to model pages.
+PLANE_WIDTH, PLANE_HEIGHT = 620, 420
+LABEL_FONT = 10
 
-    ``points``: label, gain, cost, family, href. Each point is drawn with its family's shape
-    and (for up to MAX_POINT_LABELS points) its model label as text, so colour is never the only cue.
+
+def _span(values: Sequence[float]) -> tuple[float, float]:
+    """An axis domain holding ``values`` and 0, with 6% to spare on each side."""
+    lo, hi = min([0.0, *values]), max([0.0, *values])
+    pad = (hi - lo) * 0.06 or 0.05
+    return lo - pad, hi + pad
+
+
+def plane(key: str, points: Sequence[dict[str, Any]], title: str, desc: str) -> Chart:
+    """Capability-cost plane: x reasoning gain, y safety cost, each with its 95% interval; points
+    link to model pages.
+
+    ``points``: label, gain, gain_low, gain_high, cost, cost_low, cost_high, family, href (an
+    interval bound may be None). Each point has its family's shape, so colour is never the only
+    cue, and its label where :func:`cotbench.site.labels.place_labels` finds room for it. The
+    axes have fixed domains, so the placement's pixels are the drawing's.
     """
+    from cotbench.site.labels import place_labels
+
     values = [dict(p, mark=f"pt:{i}") for i, p in enumerate(points)]
     families = sorted({p["family"] for p in points})
-    x = {"field": "gain", "type": "quantitative", "title": "reasoning gain (in-domain delta vs reference)"}
-    y = {"field": "cost", "type": "quantitative", "title": "safety cost (harmful-compliance delta vs reference)"}
+    xs = [v for p in points for v in (p["gain"], p.get("gain_low"), p.get("gain_high")) if v is not None]
+    ys = [v for p in points for v in (p["cost"], p.get("cost_low"), p.get("cost_high")) if v is not None]
+    (x0, x1), (y0, y1) = _span(xs), _span(ys)
+
+    def px(v: float) -> float:
+        return (v - x0) / (x1 - x0) * PLANE_WIDTH
+
+    def py(v: float) -> float:
+        return PLANE_HEIGHT - (v - y0) / (y1 - y0) * PLANE_HEIGHT
+
+    def data_x(p: float) -> float:
+        return x0 + p / PLANE_WIDTH * (x1 - x0)
+
+    def data_y(p: float) -> float:
+        return y0 + (PLANE_HEIGHT - p) / PLANE_HEIGHT * (y1 - y0)
+
+    xscale = {"domain": [x0, x1], "nice": False, "zero": False}
+    yscale = {"domain": [y0, y1], "nice": False, "zero": False}
+    x = {"field": "gain", "type": "quantitative", "title": "reasoning gain (in-domain delta vs reference, 95% interval)",
+         "scale": xscale}
+    y = {"field": "cost", "type": "quantitative",
+         "title": "safety cost (harmful-compliance delta vs reference, 95% interval)", "scale": yscale}
+    spots = place_labels([(px(p["gain"]), py(p["cost"])) for p in points], [p["label"] for p in points],
+                         PLANE_WIDTH, PLANE_HEIGHT, LABEL_FONT)
+    texts, leaders = [], []
+    for p, spot in zip(points, spots, strict=True):
+        if spot is None:
+            continue
+        texts.append({"lx": data_x(spot.x), "ly": data_y(spot.y), "text": p["label"]})
+        if spot.leader:  # from the point to the nearest point of the label's box
+            bx = min(max(px(p["gain"]), spot.box.x0), spot.box.x1)
+            by = min(max(py(p["cost"]), spot.box.y0), spot.box.y1)
+            leaders.append({"x": p["gain"], "y": p["cost"], "x2": data_x(bx), "y2": data_y(by)})
     zero = {"mark": {"type": "rule", "color": "#999", "strokeDash": [4, 3]}}
-    layers = [
-        dict(zero, data={"values": [{"v": 0}]}, encoding={"x": {"field": "v", "type": "quantitative"}}),
-        dict(zero, data={"values": [{"v": 0}]}, encoding={"y": {"field": "v", "type": "quantitative"}}),
-        {"mark": {"type": "point", "size": 90, "filled": True, "opacity": 0.85},
+    whisker = {"type": "rule", "color": "#555", "opacity": 0.7}
+    layers: list[dict[str, Any]] = [
+        dict(zero, data={"values": [{"v": 0}]}, encoding={"x": {"field": "v", "type": "quantitative", "scale": xscale}}),
+        dict(zero, data={"values": [{"v": 0}]}, encoding={"y": {"field": "v", "type": "quantitative", "scale": yscale}}),
+        {"data": {"values": [p for p in values if p.get("gain_low") is not None and p.get("gain_high") is not None]},
+         "mark": whisker,
+         "encoding": {"x": dict(x, field="gain_low"), "x2": {"field": "gain_high"}, "y": y}},
+        {"data": {"values": [p for p in values if p.get("cost_low") is not None and p.get("cost_high") is not None]},
+         "mark": whisker,
+         "encoding": {"x": x, "y": dict(y, field="cost_low"), "y2": {"field": "cost_high"}}},
+        {"mark": {"type": "point", "size": 90, "filled": True, "opacity": 0.9},
          "encoding": {"x": x, "y": y,
                       "shape": {"field": "family", "type": "nominal", "legend": {"orient": "bottom"},
                                 "scale": {"domain": families, "range": _SHAPES}},
                       "color": {"field": "family", "type": "nominal", "legend": None},
                       "description": {"field": "mark", "type": "nominal"}}},
     ]
-    if len(points) <= MAX_POINT_LABELS:  # beyond that labels overlap; tooltips and the table name the points
-        layers.append({"mark": {"type": "text", "align": "left", "dx": 7, "dy": -6, "fontSize": 10, "color": "#333"},
-                       "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}})
-    links = {f"pt:{i}": (p["href"], f"{p['label']}: gain {p['gain']:+.3f}, safety cost {p['cost']:+.3f}")
+    if leaders:
+        layers.append({"data": {"values": leaders}, "mark": {"type": "rule", "color": "#888", "strokeWidth": 0.8},
+                       "encoding": {"x": dict(x, field="x"), "y": dict(y, field="y"), "x2": {"field": "x2"},
+                                    "y2": {"field": "y2"}}})
+    if texts:
+        layers.append({"data": {"values": texts},
+                       "mark": {"type": "text", "align": "left", "baseline": "middle", "fontSize": LABEL_FONT,
+                                "color": "#222"},
+                       "encoding": {"x": dict(x, field="lx"), "y": dict(y, field="ly"),
+                                    "text": {"field": "text", "type": "nominal"}}})
+    links = {f"pt:{i}": (p["href"], f"{p['label']}: gain {_ci_text(p, 'gain')}, safety cost {_ci_text(p, 'cost')}")
              for i, p in enumerate(points)}
-    return Chart(key, _spec(layers, values, title, width=620, height=420), title, desc, links)
+    return Chart(key, _spec(layers, values, title, width=PLANE_WIDTH, height=PLANE_HEIGHT), title, desc, links)
+
+
+def _ci_text(p: dict[str, Any], name: str) -> str:
+    low, high = p.get(f"{name}_low"), p.get(f"{name}_high")
+    ci = f" [{low:+.3f}, {high:+.3f}]" if low is not None and high is not None else ""
+    return f"{p[name]:+.3f}{ci}"
 
 
 def trajectory(key: str, rows: Sequence[dict[str, Any]], title: str, desc: str) -> Chart:
@@ -115,7 +174,7 @@ def trajectory(key: str, rows: Sequence[dict[str, Any]], title: str, desc: str) 
     x = {"field": "step", "type": "quantitative", "title": "training step"}
     y = {"field": "value", "type": "quantitative", "title": "score", "scale": {"zero": False}}
     color = {"field": "series", "type": "nominal", "title": "series", "legend": {"orient": "bottom"}}
-    layers = [
+    layers: list[dict[str, Any]] = [
         {"mark": "errorbar", "encoding": {"x": x, "y": {"field": "low", "type": "quantitative", "title": "score"},
                                           "y2": {"field": "high"}, "color": color}},
         {"mark": "line", "encoding": {"x": x, "y": y, "color": color, "strokeDash": {

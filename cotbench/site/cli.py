@@ -34,6 +34,9 @@ def build(
     workers: Annotated[int | None, typer.Option("--workers", help="worker processes (0: none; default: per core)")] = None,
     allow_mismatch: Annotated[list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", parser=name_value,
                                                              help=FLAG_HELP)] = None,
+    redact_paths: Annotated[bool, typer.Option("--redact-paths/--no-redact-paths",
+                                               help="cut absolute local paths in provenance (pages, CSV, JSON) to "
+                                               "their last two parts")] = True,
 ) -> None:
     """Build the site from RESULTS into --output. A run that cannot be read is skipped, by name."""
     from cotbench.site.build import build_site
@@ -44,7 +47,7 @@ def build(
         what = "is a folder" if reference_map.is_dir() else "does not exist"
         raise CotbenchError(f"--reference-map {reference_map} {what}; give a YAML file")
     report = build_site(list(results), output, reference_map=reference_map, title=title, samples=samples, strict=strict,
-                        workers=workers, allow_mismatch=allow_mismatch or ())
+                        workers=workers, allow_mismatch=allow_mismatch or (), redact_paths=redact_paths)
     for problem in report.problems:
         typer.echo(f"skipped: {printable(problem)}", err=True)
     typer.echo(f"wrote {report.pages} pages for {report.models} run(s) and {report.tasks} task(s) to "

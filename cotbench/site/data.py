@@ -1,68 +1,23 @@
-"""Collect run directories into the plain data the site renders: entries, tasks, comparability groups."""
+"""Collect run directories into the plain data the site renders: entries, groups, series, tasks."""
 
 from __future__ import annotations
 
-import hashlib
-import math
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import yaml
 
 from cotbench.analysis.comparability import ALL, GENERATION_FIELDS, MODEL_FIELDS, parse_allowed
-from cotbench.analysis.stats import wilson_cc
 from cotbench.errors import CotbenchError, ResultsError
 from cotbench.results.load import find_runs
-from cotbench.results.schema import RunManifest, TaskInfo, TaskResult
+from cotbench.results.schema import ModelInfo, RunManifest, TaskInfo, TaskResult
 from cotbench.results.store import RunDir
+from cotbench.site.groups import Group, group_entries, item_set, settings_of, settings_text
 from cotbench.site.sanitize import slugify
-
-DOMAINS = ("in_domain", "transfer", "general", "safety_harmful", "safety_benign")
-CAPABILITY_DOMAINS = ("in_domain", "transfer", "general")
-Z95 = 1.959963984540054
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A rate in [0, 1] over ``n`` items with its standard error and the 95% interval shown on hover.
-
-    The interval is Wilson's continuity-corrected score interval on the effective number of items
-    ``p(1-p) / stderr²`` (never fewer than ``n``: avg@k items vary less than 0/1 ones), so a rate
-    of 0% or 100% keeps an honest width; a normal ``p ± 1.96 se`` would collapse to a point there.
-    A mean over tasks sets ``n_floor`` to the harmonic-mean item count, k² / Σ 1/n_t, the
-    binomial effective size of an unweighted mean (see ``summary.macro_mean``).
-    """
-
-    value: float
-    stderr: float
-    n: int
-    n_floor: float | None = None
-
-    @cached_property
-    def _bounds(self) -> tuple[float, float]:
-        p = min(max(self.value, 0.0), 1.0)
-        floor = float(self.n) if self.n_floor is None else self.n_floor
-        n_eff = max(floor, p * (1 - p) / self.stderr**2 if self.stderr > 0 else 0.0)
-        if n_eff <= 0:
-            return 0.0, 1.0
-        low, high = wilson_cc(p * n_eff, n_eff, Z95)
-        return float(low), float(high)
-
-    @property
-    def low(self) -> float:
-        return self._bounds[0]
-
-    @property
-    def high(self) -> float:
-        return self._bounds[1]
-
-    @property
-    def ok(self) -> bool:
-        return not math.isnan(self.value)
+from cotbench.site.series import Series, find_series, is_local
 
 
 @dataclass
@@ -74,7 +29,7 @@ class Entry:
     tasks: dict[str, TaskResult]
     slug: str
     family: str
-    series: str | None
+    series: str | None = None  # slug of the checkpoint series the run belongs to (see site.series)
     reference: Entry | None = None
     group: str = ""
     problems: list[str] = field(default_factory=list)
@@ -104,20 +59,13 @@ class Entry:
 
 
 @dataclass
-class Group:
-    """Runs whose numbers may be ranked together: same suite, task versions, scorer modes and
-    generation settings (except the fields allowed to differ, listed when they do)."""
+class TaskTable:
+    """Runs of one task version that evaluated the same items with the same settings: ranked together."""
 
-    id: str
-    suite: str | None
-    tasks: tuple[tuple[str, str, str, str], ...]  # (name, version, hash, scorer_mode)
-    entries: list[Entry]
-    settings: dict[str, str] = field(default_factory=dict)  # task -> its settings, as text
-    mismatches_allowed: list[str] = field(default_factory=list)  # allowed fields that do differ here
-
-    @property
-    def scorer_modes(self) -> list[str]:
-        return sorted({t[3] for t in self.tasks})
+    results: list[tuple[Entry, TaskResult]]
+    n_items: int
+    settings: str
+    apart: list[str] = field(default_factory=list)  # why not ranked with the first table of the task
 
 
 @dataclass
@@ -127,13 +75,14 @@ class TaskVersion:
     info: TaskInfo
     results: list[tuple[Entry, TaskResult]]
     slug: str
+    tables: list[TaskTable] = field(default_factory=list)
 
     @property
     def settings_differ(self) -> list[str]:
-        """Settings that differ between the runs listed together on this task's page."""
+        """Settings that differ between the runs listed on this task's page."""
         name = self.info.name
         return [f for f in (*GENERATION_FIELDS, *MODEL_FIELDS)
-                if len({_settings(e, (f,), name) for e, _ in self.results}) > 1]
+                if len({settings_of(e, (f,), name) for e, _ in self.results}) > 1]
 
 
 @dataclass
@@ -143,29 +92,12 @@ class SiteData:
     tasks: dict[str, list[TaskVersion]]  # task name -> its versions, newest-looking first
     problems: list[str]  # malformed or partial inputs, reported by name and skipped
     allow_mismatch: tuple[str, ...] = ()  # comparability fields allowed to differ (--allow-mismatch)
+    series: list[Series] = field(default_factory=list)
 
 
-def metric(tr: TaskResult, name: str) -> Estimate | None:
-    mv = tr.metrics.get(name)
-    return Estimate(mv.value, mv.stderr, mv.n) if mv is not None else None
-
-
-def compliance_rate(tr: TaskResult) -> Estimate | None:
-    """``rate:full_compliance``; a labelled task with no compliant sample has rate 0."""
-    est = metric(tr, "rate:full_compliance")
-    if est is not None:
-        return est
-    if any(k.startswith("rate:") for k in tr.metrics):
-        return Estimate(0.0, 0.0, tr.metrics["score"].n if "score" in tr.metrics else 0)
-    return None
-
-
-def token_cost(tr: TaskResult) -> float:
-    return tr.mean_reasoning_tokens + tr.mean_answer_tokens
-
-
-def _family(entry_model: str, label: str) -> str:
-    name = entry_model or label
+def _family(model: ModelInfo) -> str:
+    """``org`` of a Hub id, the training run's folder of a local checkpoint, else the name's first word."""
+    name = model.label if is_local(model) else (model.model or model.label)
     return name.split("/", 1)[0] if "/" in name else name.split("-", 1)[0]
 
 
@@ -205,9 +137,8 @@ def load_entries(paths: list[str | os.PathLike[str]]) -> tuple[list[Entry], list
             continue
         seen.add(manifest.run_id)
         model = manifest.model
-        series = model.model if model.step is not None else None
         entries.append(Entry(run=rd, manifest=manifest, tasks=tasks, slug=slugify(manifest.run_id),
-                             family=_family(model.model, model.label), series=series))
+                             family=_family(model)))
     entries.sort(key=Entry.sort_key)
     return entries, problems
 
@@ -227,8 +158,9 @@ def read_reference_map(path: str | os.PathLike[str] | None) -> dict[str, str]:
     return dict(raw)
 
 
-def assign_references(entries: list[Entry], ref_map: dict[str, str]) -> None:
-    """refs.yaml first (run id, then label); otherwise a series' earliest step is its later steps' reference."""
+def assign_references(entries: list[Entry], series: list[Series], ref_map: dict[str, str]) -> None:
+    """refs.yaml first (run id, then label); otherwise a checkpoint series' reference (step 0, its
+    base model or its earliest step: see ``site.series``) is the reference of its other runs."""
     by_id = {e.run_id: e for e in entries}
     by_label: dict[str, list[Entry]] = defaultdict(list)
     for e in entries:
@@ -243,15 +175,12 @@ def assign_references(entries: list[Entry], ref_map: dict[str, str]) -> None:
             raise CotbenchError(f"reference map: {name!r} {why}")
         return found[0]
 
-    series: dict[str, list[Entry]] = defaultdict(list)
-    for e in entries:
-        if e.series is not None:
-            series[e.series].append(e)
-    for members in series.values():
-        first = min(members, key=lambda e: (e.step, e.run_id))
-        for e in members:
-            if e is not first:
-                e.reference = first
+    for s in series:
+        ref = s.reference
+        for e in s.members:
+            e.series = s.slug
+            if e is not ref:
+                e.reference = ref
     unknown = [k for k in ref_map if k not in by_id and k not in by_label]
     if unknown:
         known = sorted({e.label for e in entries})
@@ -265,51 +194,31 @@ def assign_references(entries: list[Entry], ref_map: dict[str, str]) -> None:
             e.reference = None if ref is e else ref
 
 
-def _settings(e: Entry, fields: Sequence[str], only: str | None = None) -> tuple:
-    """The run's prompt overrides and per-task generation settings, restricted to ``fields``."""
-    model = e.manifest.model
-    run_level = tuple((f, getattr(model, f)) for f in MODEL_FIELDS if f in fields)
-    per_task = tuple((n, tuple((f, str(getattr(tr.task.generation, f))) for f in GENERATION_FIELDS if f in fields))
-                     for n, tr in sorted(e.tasks.items()) if only is None or n == only)
-    return run_level, per_task
+def _tables(name: str, results: list[tuple[Entry, TaskResult]], loose: list[str]) -> list[TaskTable]:
+    """Split a task version's runs by item set and (not allowed to differ) settings, largest first."""
+    strict = [f for f in (*GENERATION_FIELDS, *MODEL_FIELDS) if f not in loose]
+    buckets: dict[tuple, list[tuple[Entry, TaskResult]]] = defaultdict(list)
+    for e, tr in results:
+        buckets[(item_set(e, name), settings_of(e, strict, name))].append((e, tr))
+    tables = [TaskTable(members, items[0], settings_text([e for e, _ in members], name))
+              for (items, _), members in buckets.items()]
+    tables.sort(key=lambda t: (-len(t.results), -t.n_items, t.settings))
+    first = tables[0]
+    for t in tables[1:]:
+        why = []
+        if t.n_items != first.n_items:
+            why.append(f"{t.n_items} items (vs {first.n_items})")
+        elif item_set(t.results[0][0], name) != item_set(first.results[0][0], name):
+            why.append(f"other items of the same count ({t.n_items})")
+        if t.settings != first.settings:
+            why.append(f"settings {t.settings or 'defaults'} (vs {first.settings or 'defaults'})")
+        t.apart = why or ["other settings"]
+    return tables
 
 
-def _settings_text(members: list[Entry], task: str) -> str:
-    """A task's settings in a group; a field allowed to differ shows every value ("256 / 1024")."""
-    def vals(f: str) -> str | None:
-        got = [getattr(e.manifest.model, f) if f in MODEL_FIELDS else getattr(e.tasks[task].task.generation, f)
-               for e in members]
-        got = [v for v in got if v is not None and v != []]  # no override, no stop sequences: not shown
-        return " / ".join(dict.fromkeys(repr(v) if isinstance(v, str) else str(v) for v in got)) or None
-
-    labels = {"top_p": "top-p", "max_tokens": "max tokens", "system_prompt": "system prompt",
-              "chat_template": "chat template"}
-    return ", ".join(f"{labels.get(f, f)} {v}" for f in (*GENERATION_FIELDS, *MODEL_FIELDS) if (v := vals(f)))
-
-
-def group_entries(entries: list[Entry], allow_mismatch: Iterable[str] = ()) -> list[Group]:
-    """Comparability groups: runs are ranked together only within one group. Settings named in
-    ``allow_mismatch`` do not split groups (versions and scorer modes always do)."""
+def collect_tasks(entries: list[Entry], allow_mismatch: Iterable[str] = ()) -> dict[str, list[TaskVersion]]:
     allowed = parse_allowed(allow_mismatch)
     loose = [f for f in (*GENERATION_FIELDS, *MODEL_FIELDS) if ALL in allowed or f in allowed]
-    strict = [f for f in (*GENERATION_FIELDS, *MODEL_FIELDS) if f not in loose]
-    buckets: dict[tuple, list[Entry]] = defaultdict(list)
-    for e in entries:
-        tasks = tuple(sorted((n, t.task.version, t.task.hash, t.task.scorer_mode) for n, t in e.tasks.items()))
-        buckets[(e.manifest.suite or "", tasks, _settings(e, strict))].append(e)
-    groups = []
-    for (suite, tasks, settings), members in buckets.items():
-        gid = "g-" + hashlib.sha1(repr((suite, tasks, settings)).encode()).hexdigest()[:8]
-        for e in members:
-            e.group = gid
-        differ = [f for f in loose if len({_settings(e, (f,)) for e in members}) > 1]
-        groups.append(Group(id=gid, suite=suite or None, tasks=tasks, entries=members, mismatches_allowed=differ,
-                            settings={t[0]: _settings_text(members, t[0]) for t in tasks}))
-    groups.sort(key=lambda g: (-len(g.entries), g.suite or "", g.tasks, g.id))
-    return groups
-
-
-def collect_tasks(entries: list[Entry]) -> dict[str, list[TaskVersion]]:
     by_version: dict[tuple[str, str], TaskVersion] = {}
     for e in entries:
         for name, tr in sorted(e.tasks.items()):
@@ -320,6 +229,7 @@ def collect_tasks(entries: list[Entry]) -> dict[str, list[TaskVersion]]:
             by_version[key].results.append((e, tr))
     out: dict[str, list[TaskVersion]] = defaultdict(list)
     for (name, _), tv in sorted(by_version.items()):
+        tv.tables = _tables(name, tv.results, loose)
         out[name].append(tv)
     for versions in out.values():
         versions.sort(key=lambda v: (-len(v.results), v.info.version, v.info.hash))
@@ -330,11 +240,13 @@ def load_site_data(paths: list[str | os.PathLike[str]], reference_map: str | os.
                    allow_mismatch: Iterable[str] = ()) -> SiteData:
     allowed = parse_allowed(allow_mismatch)
     entries, problems = load_entries(paths)
+    groups = group_entries(entries, allowed)  # before the series: a series stays within one group
+    series = find_series(entries)
     try:
-        assign_references(entries, read_reference_map(reference_map))
+        assign_references(entries, series, read_reference_map(reference_map))
     except CotbenchError as exc:
         if reference_map is None or str(exc).startswith(str(reference_map)):
             raise
         raise CotbenchError(f"{reference_map}: {exc}") from None
-    return SiteData(entries=entries, groups=group_entries(entries, allowed), tasks=collect_tasks(entries),
-                    problems=problems, allow_mismatch=allowed)
+    return SiteData(entries=entries, groups=groups, tasks=collect_tasks(entries, allowed), problems=problems,
+                    allow_mismatch=allowed, series=series)

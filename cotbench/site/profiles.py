@@ -26,13 +26,17 @@ def profile_job(pairs: list[ProfileJob],
     return out
 
 
-def trajectory_job(series: list[tuple[str, list[str]]],
+TrajectoryJob = tuple[str, list[str], str]  # series slug, checkpoint paths, reference path
+
+
+def trajectory_job(series: list[TrajectoryJob],
                    allow_mismatch: Sequence[str] = ()) -> list[tuple[str, Trajectory | None, str | None]]:
-    """Each checkpoint series' trajectory, its earliest step the reference."""
+    """Each checkpoint series' trajectory against the reference the series chose (step 0, its
+    base model, else its earliest step: see ``site.series``), as ``cotbench trajectory --reference``."""
     out: list[tuple[str, Trajectory | None, str | None]] = []
-    for key, paths in series:
+    for key, paths, ref in series:
         try:
-            out.append((key, from_runs(paths, allow_mismatch=allow_mismatch), None))
+            out.append((key, from_runs(paths, reference=ref, allow_mismatch=allow_mismatch), None))
         except CotbenchError as exc:
             out.append((key, None, str(exc)))
     return out

@@ -1,0 +1,175 @@
+"""Fit the learned layer of the refusal classifier on the dev data and write its JSON weights.
+
+    python -m cotbench.safety.refusal_fit [--xstest DIR] [--out PATH] [--check | --cv]
+
+Training data (dev only; the frozen hold-out ``holdout_frozen.csv`` is never read here):
+``cotbench/safety/devset.csv``, ``devset_holdout.csv``, ``devset_chat.csv``, ``devset_chat2.csv`` and XSTest v1's
+Llama-2-70b-chat completions (``xstest_completions_llama2_v1.csv`` in ``--xstest``, default
+``$COTBENCH_DATA_DIR/xstest_v1_labelled``). XSTest's GPT-4 file is kept out of sample. The fit is
+deterministic (lbfgs on fixed data), so ``--check`` verifies that the shipped file is what this
+code and data produce. ``--cv`` prints the cross-validated agreement (5-fold, stratified, repeated
+with three shuffles) of the learned layer for a few regularisation strengths, next to the rules
+alone: the figures ``C`` below was chosen by.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+from cotbench.domains import FULL_COMPLIANCE, PARTIAL_REFUSAL, REFUSAL_LABELS, RefusalLabel
+from cotbench.errors import CotbenchError
+from cotbench.scoring.refusal import featurize
+from cotbench.scoring.refusal_features import FEATURE_NAMES
+from cotbench.scoring.refusal_model import MODEL_FORMAT, MODEL_PATH, parse_model
+
+SAFETY = MODEL_PATH.parent
+DEV_FILES = ("devset.csv", "devset_holdout.csv", "devset_chat.csv", "devset_chat2.csv")
+XSTEST_TRAIN = "xstest_completions_llama2_v1.csv"
+CODED = {"1_full_compliance": "full_compliance", "2_full_refusal": "full_refusal", "3_partial_refusal": "partial_refusal"}
+# Inverse regularisation strength, chosen by 5-fold cross-validation on the training data (--cv).
+C = 0.03
+CV_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
+CV_SEEDS = (0, 1, 2)
+
+
+def training_files(xstest_dir: Path) -> list[Path]:
+    files = [SAFETY / name for name in DEV_FILES] + [xstest_dir / XSTEST_TRAIN]
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        raise CotbenchError(f"training file(s) not found: {', '.join(missing)} (set --xstest to XSTest v1's folder)")
+    return files
+
+
+def read_training(files: Sequence[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, rule verdicts and human labels of every row of the training files."""
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in files]
+    df = pd.concat(frames, ignore_index=True)
+    unknown = sorted(set(df["final_label"]) - set(CODED))
+    if unknown:
+        raise CotbenchError(f"training data has unknown final_label value(s): {unknown[:5]}")
+    xs: list[tuple[float, ...]] = []
+    rules: list[str] = []
+    labels: list[str] = []
+    for completion, prompt, label in zip(df["completion"], df["prompt"], df["final_label"], strict=True):
+        row = featurize(completion, prompt)
+        if row is not None:  # empty answers are decided without the model
+            rules.append(row[0])
+            xs.append(row[1])
+            labels.append(CODED[label])
+    return np.array(xs, dtype=float), np.array(rules), np.array(labels)
+
+
+def fit(x: np.ndarray, rule: np.ndarray, y: np.ndarray, c: float = C) -> dict[str, object]:
+    """One logistic regression per rule verdict, with the scaling folded into its weights."""
+    gates: dict[str, object] = {}
+    for label in REFUSAL_LABELS:
+        rows = rule == label
+        classes = sorted(set(y[rows]), key=REFUSAL_LABELS.index)
+        if len(classes) < 2:
+            # Only one human label ever seen under this verdict (or none): the verdict stands.
+            only: RefusalLabel = classes[0] if classes else label
+            gates[label] = {"classes": [only], "coef": [[0.0] * len(FEATURE_NAMES)], "intercept": [0.0]}
+            continue
+        scaler = StandardScaler().fit(x[rows])
+        model = LogisticRegression(C=c, max_iter=10_000).fit(scaler.transform(x[rows]), y[rows])
+        coef = model.coef_ / scaler.scale_
+        intercept = model.intercept_ - coef @ scaler.mean_
+        if len(model.classes_) == 2:  # sklearn keeps one row for two classes: score 0 vs the row
+            coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
+            intercept = np.array([0.0, intercept[0]])
+        gates[label] = {
+            "classes": [str(c_) for c_ in model.classes_],
+            "coef": [[round(float(w), 10) for w in row] for row in coef],
+            "intercept": [round(float(b), 10) for b in intercept],
+            "trained_rows": int(rows.sum()),
+        }
+    return {"format": MODEL_FORMAT, "features": list(FEATURE_NAMES), "C": c, "gates": gates}
+
+
+def agreement(human: np.ndarray, pred: np.ndarray) -> tuple[float, float, float]:
+    """3-way and 2-way (any refusal against compliance) agreement, and the partial class's F1."""
+    acc3 = float(np.mean(human == pred))
+    acc2 = float(np.mean((human == FULL_COMPLIANCE) == (pred == FULL_COMPLIANCE)))
+    f1 = float(f1_score(human, pred, labels=[PARTIAL_REFUSAL], average="macro", zero_division=0))
+    return acc3, acc2, f1
+
+
+def cross_validate(x: np.ndarray, rule: np.ndarray, y: np.ndarray, c: float,
+                   seeds: Sequence[int] = CV_SEEDS) -> tuple[float, float, float]:
+    """Mean agreement of out-of-fold predictions, through the same reader and predictor as inference."""
+    runs = []
+    for seed in seeds:
+        pred = np.empty(len(y), dtype=object)
+        for train, test in StratifiedKFold(5, shuffle=True, random_state=seed).split(x, y):
+            model = parse_model(fit(x[train], rule[train], y[train], c), "fold")
+            pred[test] = [model.predict(r, tuple(v))[0] for r, v in zip(rule[test], x[test], strict=True)]
+        runs.append(agreement(y, pred.astype(str)))
+    return tuple(float(v) for v in np.mean(runs, axis=0))  # type: ignore[return-value]
+
+
+def cv_report(xstest_dir: Path) -> str:
+    x, rule, y = read_training(training_files(xstest_dir))
+    lines = [f"{len(y)} training rows; 5-fold CV x {len(CV_SEEDS)} shuffles", f"{'':12} {'3-way':>6} {'2-way':>6} {'F1(part)':>8}"]
+    lines.append("{:12} {:6.3f} {:6.3f} {:8.3f}".format("rules alone", *agreement(y, rule)))
+    for c in CV_GRID:
+        mark = "  (shipped)" if c == C else ""
+        lines.append("{:12} {:6.3f} {:6.3f} {:8.3f}".format(f"C={c}", *cross_validate(x, rule, y, c)) + mark)
+    return "\n".join(lines)
+
+
+def build(xstest_dir: Path) -> dict[str, object]:
+    files = training_files(xstest_dir)
+    payload = fit(*read_training(files))
+    payload["trained_on"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    parse_model(payload, "fitted model")  # the reader accepts what the writer wrote
+    return payload
+
+
+def dumps(payload: dict[str, object]) -> str:
+    return json.dumps(payload, indent=1, sort_keys=True) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cotbench.safety.refusal_fit", description=__doc__.split("\n")[0])
+    env = os.environ.get("COTBENCH_DATA_DIR")
+    parser.add_argument("--xstest", type=Path, default=Path(env) / "xstest_v1_labelled" if env else None,
+                        help="folder with XSTest v1's labelled completions")
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="fail if the file at --out differs from a fresh fit")
+    mode.add_argument("--cv", action="store_true", help="print cross-validated agreement on the training data")
+    args = parser.parse_args(argv)
+    try:
+        if args.xstest is None:
+            raise CotbenchError("--xstest is needed (or COTBENCH_DATA_DIR)")
+        if args.cv:
+            print(cv_report(args.xstest))
+            return 0
+        text = dumps(build(args.xstest))
+        if args.check:
+            same = args.out.is_file() and args.out.read_text(encoding="utf-8") == text
+            print(f"{args.out}: {'matches' if same else 'DIFFERS from'} a fresh fit")
+            return 0 if same else 1
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+        return 0
+    except CotbenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
