@@ -58,6 +58,17 @@ def _root(
     over-refusal and token cost; `profile`, `trajectory`, `gate` and `leaderboard` turn runs into answers."""
 
 
+INCLUDE_PATH_HELP = ("A folder of task and suite YAMLs to add to the bundled ones, repeatable "
+                     "(env COTBENCH_TASKS_PATH, os.pathsep-separated).")
+
+
+def _use_include_paths(ctx: typer.Context, paths: list[Path] | None) -> None:
+    """Read tasks from ``paths`` too, until the command ends."""
+    from cotbench.tasks.catalog import using_include_paths
+
+    ctx.with_resource(using_include_paths(paths or [], option="--include-path"))
+
+
 def _quiet_libraries() -> None:
     """cotbench draws its own progress bars; the harnesses' and transformers' would interleave."""
     os.environ.setdefault("TQDM_DISABLE", "1")
@@ -66,6 +77,7 @@ def _quiet_libraries() -> None:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     model: Annotated[list[str] | None, typer.Option(
         "--model", "-m", parser=name_value,
         help="Model spec, repeatable: hf:org/name[@rev], hf:org/name/sub/folder, hf:/local/dir (globs allowed), "
@@ -92,8 +104,14 @@ def run(
                                               "comma-separated (else parsed from names).")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", parser=path_value, help="Local benchmark files in "
                                                   "upstream layout (env COTBENCH_DATA_DIR).")] = None,
-    judge: Annotated[str | None, typer.Option("--judge", parser=name_value, help="Grade safety tasks with this model spec "
-                                              "(StrongREJECT/HarmBench/XSTest rubrics) instead of the offline classifier.")] = None,
+    include_path: Annotated[list[Path] | None, typer.Option("--include-path", parser=path_value,
+                                                            help=INCLUDE_PATH_HELP)] = None,
+    judge: Annotated[str | None, typer.Option("--judge", parser=name_value, help="Grade safety tasks with a judge "
+                                              "instead of the offline classifier: NAME@SPEC with NAME one of harmbench-cls, "
+                                              "llama-guard-3, wildguard, strongreject, refusal3 (e.g. "
+                                              "harmbench-cls@vllm:/path/to/weights), NAME alone (its published model via "
+                                              "hf:), or a model spec alone (StrongREJECT/HarmBench/XSTest rubrics by task). "
+                                              "See docs/safety.md.")] = None,
     system_prompt: Annotated[str | None, typer.Option("--system-prompt", parser=text_value,
                                                       help="System message sent before every prompt.")] = None,
     device: Annotated[str | None, typer.Option("--device", parser=name_value, help="torch device for hf: models "
@@ -108,9 +126,20 @@ def run(
                                                           help="Memory each Ray unit asks for, in GB.")] = None,
     ray_unit: Annotated[str, typer.Option("--ray-unit", parser=name_value, help="What one Ray unit evaluates: "
                                           "checkpoint (all its tasks, one model load) or task.")] = "checkpoint",
+    wandb: Annotated[str | None, typer.Option("--wandb", parser=name_value, metavar="PROJECT", help="Log each finished "
+                                              "run to this Weights & Biases project (pip install 'cotbench[wandb]').")] = None,
+    mlflow: Annotated[str | None, typer.Option("--mlflow", parser=name_value, metavar="URI", help="Log each finished "
+                                               "run to this MLflow tracking URI or folder (pip install "
+                                               "'cotbench[mlflow]').")] = None,
+    tracker_strict: Annotated[bool, typer.Option("--tracker-strict", help="Exit 1 when logging to a tracker fails "
+                                                 "(default: a warning; the results are saved either way).")] = False,
+    push_to_hub: Annotated[str | None, typer.Option("--push-to-hub", parser=name_value, metavar="REPO",
+                                                    help="Push each finished run directory to this Hub dataset repo "
+                                                    "(namespace/name; token from HF_TOKEN).")] = None,
 ) -> None:
     """Evaluate a model (or a series of checkpoints) on a suite; resumable, cached, offline-capable."""
     _quiet_libraries()
+    _use_include_paths(ctx, include_path)
     from cotbench.progress import progress_reporter
     from cotbench.results.store import RunDir
     from cotbench.runner import run_models
@@ -122,6 +151,8 @@ def run(
                                    steps=steps, data_dir=data_dir, device=device, batch_size=batch_size,
                                    judge=judge, engine=engine)
     ray_opts = _ray_options(ray, gpus_per_model, cpus_per_unit, memory_per_unit, ray_unit, judge)
+    trackers = _check_trackers(wandb, mlflow, tracker_strict)
+    _check_push_to_hub(push_to_hub)
     summarised: set[Path] = set()
 
     def summarise(path: Path) -> None:
@@ -152,11 +183,75 @@ def run(
     for rd in rds:
         if rd.path not in summarised:  # Ray runs report once all units are done
             summarise(rd.path)
+    tracker_failed = _log_trackers(rds, trackers, preset or (None if tasks else _suite_preset(suite)))
+    if push_to_hub:
+        _push_finished(rds, push_to_hub)
     failed = [t.name for rd in rds for t in rd.read_manifest().tasks if t.status == "error"]
     if failed:
         names = markup_safe(", ".join(sorted(set(failed))))
         err_console.print(f"[red]{len(failed)} task(s) failed: {names}[/] (see manifest.json)", highlight=False)
         raise typer.Exit(1)
+    if tracker_failed and tracker_strict:
+        raise typer.Exit(1)
+
+
+def _check_push_to_hub(repo: str | None) -> None:
+    """Before any model runs: a repo id, the Hub reachable in principle, and a token to push with."""
+    if repo is None:
+        return
+    from cotbench.hub.client import check_online, check_repo_id, require_token
+
+    check_repo_id(repo, "--push-to-hub")
+    check_online(repo, "--push-to-hub: push to")
+    require_token(None, repo)
+
+
+def _push_finished(rds: list[Any], repo: str) -> None:
+    """Push the run directories whose tasks all finished; one with a failed task stays local."""
+    from cotbench.hub.cli import print_push
+    from cotbench.hub.client import HubError
+    from cotbench.hub.push import push_runs
+
+    done = [rd for rd in rds if all(t.status == "complete" for t in rd.read_manifest().tasks)]
+    for rd in rds:
+        if rd not in done:
+            err_console.print(f"not pushed (not every task finished): {markup_safe(rd.path)}", highlight=False)
+    if not done:
+        return
+    try:
+        print_push(push_runs([rd.path for rd in done], repo))
+    except HubError as exc:
+        raise HubError(f"{exc} (the results are saved; push them later with `cotbench push RUN_DIR --repo "
+                       f"{repo}`)") from None
+
+
+def _check_trackers(wandb: str | None, mlflow: str | None, strict: bool) -> Any:
+    """The trackers' packages and values, checked before any model is loaded."""
+    if wandb is None and mlflow is None:
+        if strict:
+            raise CotbenchError("--tracker-strict applies to a run logged to a tracker: add --wandb or --mlflow")
+        return None
+    from cotbench.trackers.dispatch import Trackers, check_trackers
+
+    return check_trackers(Trackers(wandb=wandb, mlflow=mlflow))
+
+
+def _suite_preset(suite: str | None) -> str | None:
+    from cotbench.tasks.catalog import DEFAULT_SUITE, get_suite
+
+    return get_suite(suite or DEFAULT_SUITE).preset
+
+
+def _log_trackers(rds: list[Any], trackers: Any, preset: str | None) -> bool:
+    """Log the finished runs to the trackers; True when one failed (already said, as a warning)."""
+    if trackers is None:
+        return False
+    from cotbench.trackers.dispatch import log_runs
+
+    failures = log_runs(rds, trackers, preset,
+                        say=lambda line: console.print(line, markup=False, highlight=False),
+                        warn=lambda line: err_console.print(f"warning: {line}", markup=False, highlight=False))
+    return bool(failures)
 
 
 def _ray_options(address: str | None, gpus: float, cpus: float, memory_gb: float | None, unit: str,
@@ -199,15 +294,18 @@ def _check_run_options(specs: list[str], *, suite: str | None, tasks: str | None
     """Every option checked before any model is resolved, downloaded or loaded; returns the steps."""
     from cotbench.errors import SpecError
     from cotbench.models.spec import parse_spec
-    from cotbench.runner import ENGINES
+    from cotbench.registry import engines
     from cotbench.tasks.catalog import all_suites, all_tasks
 
-    for option, texts in (("--model", specs), ("--judge", [judge] if judge is not None else [])):
-        for text in texts:
-            try:
-                parse_spec(text)
-            except SpecError as exc:
-                raise SpecError(f"{option}: {exc}") from None
+    for text in specs:
+        try:
+            parse_spec(text)
+        except SpecError as exc:
+            raise SpecError(f"--model: {exc}") from None
+    if judge is not None:
+        from cotbench.judge.session import parse_judge
+
+        parse_judge(judge)  # its errors name --judge
     if tasks is not None and not _csv(tasks):
         raise CotbenchError(f"--tasks '{tasks}' names no task (see `cotbench tasks`)")
     for name in _csv(tasks) or []:
@@ -215,8 +313,8 @@ def _check_run_options(specs: list[str], *, suite: str | None, tasks: str | None
             raise CotbenchError(f"--tasks: unknown task '{name}' (see `cotbench tasks`)")
     if suite is not None and not tasks and suite not in all_suites():
         raise CotbenchError(f"--suite: unknown suite '{suite}' (choose from {', '.join(sorted(all_suites()))})")
-    if engine not in ENGINES:
-        raise CotbenchError(f"--engine: unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
+    if engine not in engines:
+        raise CotbenchError(f"--engine: unknown engine '{engine}' (choose from {', '.join(engines.names())})")
     if limit is not None and limit < 1:
         raise CotbenchError("--limit must be at least 1")
     if max_tokens is not None and max_tokens < 1:
@@ -340,8 +438,13 @@ def results_schema() -> None:
 
 
 @app.command("tasks")
-def tasks_cmd() -> None:
+def tasks_cmd(
+    ctx: typer.Context,
+    include_path: Annotated[list[Path] | None, typer.Option("--include-path", parser=path_value,
+                                                            help=INCLUDE_PATH_HELP)] = None,
+) -> None:
     """List tasks and suites."""
+    _use_include_paths(ctx, include_path)
     from rich.table import Table
 
     from cotbench.tasks.catalog import all_suites, all_tasks
@@ -369,9 +472,30 @@ def _register_optional() -> None:
     app.command("gate")(gate)
     app.add_typer(safety_app, name="safety")
     app.add_typer(site_app, name="leaderboard")
+    _register_sharing()
+
+
+def _register_sharing() -> None:
+    """`push` / `pull` (results on the Hub) and `export` (lm-eval and model-card formats)."""
+    from cotbench.export.cli import export
+    from cotbench.hub.cli import pull, push
+
+    app.command()(push)
+    app.command()(pull)
+    app.command()(export)
 
 
 _register_optional()
+
+
+def _register_import() -> None:
+    """`import`: peers' lm-eval output directories and Inspect logs as run directories."""
+    from cotbench.importers.cli import import_cmd
+
+    app.command("import")(import_cmd)
+
+
+_register_import()
 
 
 INTERRUPTED = "interrupted: finished work is saved; run the same command again to resume"

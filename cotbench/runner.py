@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
 import socket
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from cotbench import __version__
+from cotbench.engines import DEFAULT_ENGINE
 from cotbench.engines.base import Engine, EngineOutput, ModelHandle, Progress, TaskPlan
 from cotbench.engines.prefetch import Prefetch
 from cotbench.errors import CotbenchError, MissingDependencyError, ModelLoadError, ResultsError
@@ -27,16 +27,15 @@ from cotbench.models.checkpoints import expand_checkpoints
 from cotbench.models.handle import model_handle
 from cotbench.models.resolve import ResolvedModel, resolve
 from cotbench.models.spec import ModelSpec
+from cotbench.registry import engines
 from cotbench.results.task_result import build_task_result
-from cotbench.results.schema import EngineName, ModelInfo, RunManifest, TaskInfo, TaskStatusEntry
+from cotbench.results.schema import EngineName, Invocation, ModelInfo, RunManifest, TaskInfo, TaskStatusEntry
 from cotbench.results.store import RunDir
-from cotbench.scoring.judge import judge_mode
+from cotbench.judge.session import judge_mode
 from cotbench.tasks.data import using_data_dir
 from cotbench.tasks.items import build_items
 from cotbench.tasks.catalog import DEFAULT_SUITE, get_suite, get_task
 
-DEFAULT_ENGINE: EngineName = "lm_eval"
-ENGINES: tuple[EngineName, ...] = ("lm_eval", "inspect")
 _PACKAGES = ("cotbench", "lm_eval", "inspect_ai", "transformers", "torch", "datasets", "math-verify", "vllm", "openai")
 
 
@@ -54,7 +53,7 @@ class RunOptions:
     device: str | None = None
     batch_size: int = 8
     system_prompt: str | None = None
-    judge: str | None = None  # model spec grading safety tasks (default: the offline classifier)
+    judge: str | None = None  # --judge NAME@SPEC or SPEC grading safety tasks (default: the offline classifier)
 
 
 class RunReporter:
@@ -70,41 +69,7 @@ class RunReporter:
 
 
 def get_engine(name: str, run_dir: Path | None = None) -> Engine:
-    if name == "lm_eval":
-        from cotbench.engines.lm_eval.engine import LmEvalEngine
-
-        _quiet_lm_eval_git()
-        return LmEvalEngine()
-    if name == "inspect":
-        from cotbench.engines.inspect.engine import InspectEngine
-
-        return InspectEngine(log_dir=run_dir / "inspect_logs" if run_dir else None)
-    raise CotbenchError(f"unknown engine '{name}' (choose from {', '.join(ENGINES)})")
-
-
-def _quiet_lm_eval_git() -> None:
-    """lm-eval records the git hash of the working directory by running ``git`` with the
-    terminal as its stderr: outside a checkout every run printed "fatal: not a git repository".
-    The same lookup, with git's complaints discarded."""
-    import subprocess
-
-    try:
-        import lm_eval.evaluator as evaluator
-        import lm_eval.loggers.utils as lm_utils
-    except ImportError:
-        return
-
-    def git_commit_hash() -> str | None:
-        try:
-            out = subprocess.run(["git", "describe", "--always"], capture_output=True, text=True,  # noqa: S607
-                                 timeout=10, check=True, stdin=subprocess.DEVNULL)
-            return out.stdout.strip() or None
-        except (OSError, subprocess.SubprocessError):
-            return lm_utils.get_commit_from_path(os.getcwd())
-
-    for module in (evaluator, lm_utils):
-        if hasattr(module, "get_git_commit_hash"):
-            module.get_git_commit_hash = git_commit_hash  # type: ignore[attr-defined]
+    return engines.get(name)(run_dir)
 
 
 def run_id_for(rm: ResolvedModel) -> str:
@@ -224,14 +189,11 @@ def open_run(spec: ModelSpec, opts: RunOptions, reporter: RunReporter) -> Iterat
         manifest = rd.read_manifest() if rd.exists() else RunManifest(run_id=run_id, model=model_info(rm),
                                                                       engine=opts.engine, started_at=now)
         manifest.model = model_info(rm)
-        manifest.engine = opts.engine
         manifest.suite = opts.suite or (None if opts.tasks else DEFAULT_SUITE)
         manifest.limit = opts.limit
-        manifest.packages = package_versions()
-        manifest.cotbench_version = __version__
-        manifest.host = socket.gethostname()
-        manifest.finished_at = None
-        manifest.model_calls = manifest.cache_hits = 0
+        invocation = Invocation(started_at=now, engine=opts.engine, cotbench_version=__version__,
+                                host=socket.gethostname())
+        manifest.invocations.append(invocation)
         with judge_mode(opts.judge, plans, rd.cache_path, opts.device) as plans:
             todo, cached = [], []
             for p in plans:
@@ -241,10 +203,20 @@ def open_run(spec: ModelSpec, opts: RunOptions, reporter: RunReporter) -> Iterat
             manifest.tasks = [t for t in manifest.tasks if t.name not in names and t.status == "complete"] + [
                 TaskStatusEntry(name=p.task.name, hash=p.hash, status="complete" if p in cached else "pending")
                 for p in plans]
+            if todo or manifest.finished_at is None:
+                # These results are (re)produced now: the provenance is this invocation's. A fully
+                # cached rerun keeps the facts of the invocation that produced them.
+                manifest.engine = opts.engine
+                manifest.packages = package_versions()
+                manifest.cotbench_version = __version__
+                manifest.host = invocation.host
+            invocation.evaluated = [p.task.name for p in todo]
             rd.write_manifest(manifest)
             reporter.start_tasks(plans, [p.task.name for p in cached])
             yield OpenRun(rm, rd, manifest, plans, todo)
-        manifest.finished_at = datetime.now(timezone.utc)
+        invocation.finished_at = datetime.now(timezone.utc)
+        if todo or manifest.finished_at is None:
+            manifest.finished_at = invocation.finished_at
         rd.write_manifest(manifest)
         reporter.end_model()
         reporter.model_done(rd.path)
@@ -257,6 +229,15 @@ def run_one(spec: ModelSpec, opts: RunOptions, reporter: RunReporter | None = No
         if run.todo:
             _evaluate(run, opts, reporter)
     return run.rd
+
+
+def count_generation(manifest: RunManifest, model_calls: int, cache_hits: int) -> None:
+    """Add an evaluation's requests to this invocation and to the run's totals."""
+    if manifest.invocations:
+        manifest.invocations[-1].model_calls += model_calls
+        manifest.invocations[-1].cache_hits += cache_hits
+    manifest.model_calls += model_calls
+    manifest.cache_hits += cache_hits
 
 
 def set_status(run: OpenRun, task: str, status: str, error: str | None = None) -> None:
@@ -338,7 +319,7 @@ def _evaluate(run: OpenRun, opts: RunOptions, reporter: RunReporter) -> None:
         queue = evaluate_plans(handle, run.todo, engine, manifest.run_id, reporter.advance,
                                lambda plan: set_status(run, plan.task.name, "running"), done, reporter.tokens)
         # The harnesses re-read every completion from the cache: only the queue's hits count.
-        manifest.model_calls, manifest.cache_hits = gen.model_calls, queue.cache_hits
+        count_generation(manifest, gen.model_calls, queue.cache_hits)
         if gen.description:
             manifest.device = ", ".join(f"{k}={v}" for k, v in gen.description.items())
     except BaseException:  # Ctrl-C or a crash: the task it stopped in is pending again, never left "running"
@@ -389,8 +370,7 @@ def run_models(
     """Evaluate each model / checkpoint; the Python API behind ``cotbench run`` (on a Ray
     cluster: ``cotbench.distributed.ray_run.run_models_on_ray``)."""
     eng = engine or DEFAULT_ENGINE
-    if eng not in ENGINES:
-        raise CotbenchError(f"unknown engine '{eng}' (choose from {', '.join(ENGINES)})")
+    engines.get(eng)  # an unknown name is a one-line error before any model is resolved
     opts = RunOptions(suite=suite, tasks=tasks, limit=limit, output=Path(output), engine=eng,  # type: ignore[arg-type]
                       seed=seed, **kwargs)  # type: ignore[arg-type]
     return [run_one(s, opts, reporter) for s in expand_checkpoints(specs, revisions, subfolders, steps)]

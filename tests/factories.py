@@ -19,6 +19,8 @@ from cotbench.results.schema import (
 from cotbench.results.store import RunDir
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+# The scorer a real task of each domain has: it declares the task's metrics (safety rates included).
+SCORER_OF_DOMAIN = {"safety_harmful": "refusal_harmful", "safety_benign": "refusal_benign"}
 
 
 @dataclass
@@ -59,7 +61,8 @@ def make_run(
     for name, t in tasks.items():
         k = max(len(v) for v in t.scores)
         info = TaskInfo(name=name, version=t.version, hash=t.hash or f"h-{name}-{t.version}",
-                        domain=t.domain, scorer="exact", scorer_mode=scorer_mode, source="synthetic",
+                        domain=t.domain, scorer=SCORER_OF_DOMAIN.get(t.domain, "exact"), scorer_mode=scorer_mode,
+                        source="synthetic",
                         generation=GenerationSettings(**{"k": k, **(generation or {})}), n_items=len(t.scores))
         records = []
         for i, reps in enumerate(t.scores):

@@ -448,15 +448,15 @@ def test_suite_subset_is_not_reused_for_limit(tmp_path: Path, fake_runner: list[
     first8 = [i.id for i in build_items(get_task("arithmetic"), limit=8)]
     assert sorted(first8) != sorted(subset_ids)
     assert sorted(_samples(rd2, "arithmetic")) == sorted(first8)
-    assert rd2.read_manifest().model_calls == len(set(first8) - set(subset_ids))
+    assert rd2.read_manifest().invocations[-1].model_calls == len(set(first8) - set(subset_ids))
     # The same --limit 8 again: the task is reused as finished, nothing is asked for.
     rd3 = run_one(spec, opts)
-    m3 = rd3.read_manifest()
-    assert m3.model_calls == 0 and m3.cache_hits == 0
+    m3 = rd3.read_manifest().invocations[-1]
+    assert m3.model_calls == 0 and m3.cache_hits == 0 and m3.evaluated == []
     # And the suite again: its subset is recomputed from the generation cache, not served as the first 8.
     rd4 = run_one(spec, RunOptions(suite="smoke", output=out))
     assert sorted(_samples(rd4, "arithmetic")) == sorted(subset_ids)
-    m4 = rd4.read_manifest()
+    m4 = rd4.read_manifest().invocations[-1]
     assert m4.model_calls == 0 and m4.cache_hits >= 8
 
 
@@ -475,7 +475,7 @@ def test_results_without_an_items_hash_are_recomputed(tmp_path: Path, fake_runne
     assert data["task"].pop("items_hash")
     data["task"].pop("model_identity", None)
     metrics.write_text(json.dumps(data))
-    m = run_one(spec, opts).read_manifest()
+    m = run_one(spec, opts).read_manifest().invocations[-1]
     assert m.model_calls == 0 and m.cache_hits >= 4 and len(fake_runner) == 1
     assert json.loads(metrics.read_text())["task"]["items_hash"]
 
@@ -499,7 +499,7 @@ def test_same_count_other_data_is_not_reused(tmp_path: Path, fake_runner: list[i
 
     monkeypatch.setattr(runner, "build_items", edited)
     rd = run_one(spec, opts)
-    m = rd.read_manifest()
+    m = rd.read_manifest().invocations[-1]
     assert m.model_calls + m.cache_hits >= 3  # evaluated again, not served as finished
     assert [r.prompt for r in rd.iter_samples("arithmetic")][0].startswith("Calculate  ")
 

@@ -23,7 +23,10 @@ import typer.main
 from cotbench.cli import app
 from cotbench.errors import printable
 from tests.factories import FakeTask, make_run
+from tests.fake_hub import FakeHub, Token
 from tests.test_cli_errors import FAKE_MODEL, invoke
+
+FUZZ_TOKEN = "hf_fuzz_token"
 
 # -- the values ---------------------------------------------------------------------------------------------
 
@@ -65,6 +68,15 @@ VALID: dict[tuple[str, str], frozenset[str] | str] = {
     ("run", "gpus_per_model"): ZERO,  # the default: no --ray needed
     ("run", "cpus_per_unit"): NONE, ("run", "memory_per_unit"): NONE,  # only with --ray
     ("run", "ray_unit"): NONE,
+    ("run", "wandb"): frozenset({"text", "neg", "zero", "huge"}),  # a project name: no "/" (W&B offline here)
+    ("run", "mlflow"): frozenset({"text", "neg", "zero", "huge", "missing", "dir", "markup"}),  # a store folder
+    ("run", "tracker_strict"): FLAG,
+    # import reads an lm-eval output folder written by lm-eval itself (tests/test_import_runs.py)
+    ("import", "paths"): NONE, ("import", "output"): OUT_DIR, ("import", "domain"): NONE,  # TASK=DOMAIN only
+    ("import", "data_dir"): frozenset({"dir"}), ("import", "allow_incomplete"): FLAG,
+    ("import", "tokenizer"): NONE,  # no value is a tokenizer folder
+    ("import", "label"): ANY_TEXT - {"esc"}, ("import", "step"): ZERO,
+    ("run", "push_to_hub"): NONE,  # no value is namespace/name
     ("results show", "run_dir"): NONE, ("results show", "as_json"): FLAG, ("results show", "samples"): ZERO,
     ("profile", "run"): NONE, ("profile", "reference"): NONE, ("profile", "json_out"): FLAG,
     ("profile", "figure_dir"): OUT_DIR, ("profile", "allow_mismatch"): NONE,
@@ -76,19 +88,29 @@ VALID: dict[tuple[str, str], frozenset[str] | str] = {
     ("gate", "json_path"): OUT_FILE, ("gate", "junit"): OUT_FILE, ("gate", "markdown"): OUT_FILE,
     ("gate", "quiet"): FLAG, ("gate", "allow_mismatch"): NONE,
     ("safety calibrate", "labels"): NONE, ("safety calibrate", "as_json"): FLAG,
+    ("safety calibrate", "judge"): NONE,  # no value is a judge (a valid one would reach a model)
     ("leaderboard build", "results"): NONE, ("leaderboard build", "output"): OUT_DIR,
     ("leaderboard build", "reference_map"): NONE,
     ("leaderboard build", "title"): ANY_TEXT - {"esc"},  # shown in every page's <title>: no control characters
     ("leaderboard build", "samples"): FLAG, ("leaderboard build", "strict"): FLAG,
     ("leaderboard build", "workers"): ZERO, ("leaderboard build", "allow_mismatch"): NONE,
+    ("leaderboard build", "redact_paths"): FLAG,
     ("leaderboard serve", "site"): NONE, ("leaderboard serve", "port"): ZERO,
+    # push / pull talk to a local stand-in for the Hub (tests/fake_hub.py) holding the base run
+    ("push", "run_dirs"): NONE, ("push", "repo"): NONE, ("push", "token"): NONE,  # no value is a token it knows
+    ("push", "private"): FLAG, ("push", "revision"): frozenset({"text", "zero", "huge"}),  # git branch names
+    ("push", "include_cache"): FLAG, ("push", "message"): ANY_TEXT,
+    ("pull", "repo"): NONE, ("pull", "dest"): OUT_DIR, ("pull", "run"): NONE, ("pull", "revision"): NONE,
+    ("pull", "token"): NONE, ("pull", "include_cache"): FLAG, ("pull", "overwrite"): FLAG,
+    ("export", "run_dir"): NONE, ("export", "fmt"): NONE, ("export", "out"): OUT_DIR, ("export", "samples"): FLAG,
+    ("export", "model_name"): ANY_TEXT, ("export", "source_url"): NONE,  # an http(s) URL
 }
 PATH_PARAMS = {  # a message may name the file given instead of the option
     ("results show", "run_dir"), ("profile", "run"), ("profile", "reference"), ("trajectory", "runs"),
     ("trajectory", "reference"), ("trajectory", "scores"), ("gate", "baseline"), ("gate", "candidate"),
     ("gate", "policy"), ("safety calibrate", "labels"), ("leaderboard build", "results"),
     ("leaderboard build", "reference_map"), ("leaderboard serve", "site"), ("run", "data_dir"), ("run", "model"),
-    ("run", "judge"),
+    ("run", "judge"), ("push", "run_dirs"), ("export", "run_dir"), ("import", "paths"),
 }
 
 
@@ -117,6 +139,8 @@ class World:
     site: Path
     calls: list[str]  # heavy work that started (stubbed): must stay empty for invalid values
     prepared: dict[str, str]  # the results as the fixture wrote them: no command may change them
+    hub: Any = None  # the stand-in for the Hub that push and pull reach
+    lm_eval_out: Path | None = None  # an lm-eval output folder for import
 
     def base_args(self, command: str) -> list[str]:
         r = self.results
@@ -132,6 +156,10 @@ class World:
             "safety calibrate": ["safety", "calibrate"],
             "leaderboard build": ["leaderboard", "build", str(self.base), str(self.ref), "-o", "site-out"],
             "leaderboard serve": ["leaderboard", "serve", str(self.site), "--port", "0"],
+            "push": ["push", str(self.base), "--repo", "org/fuzz"],
+            "pull": ["pull", "--repo", "org/fuzz", "--dest", "pulled"],
+            "export": ["export", str(self.base), "--format", "model-index", "--out", "exported"],
+            "import": ["import", str(self.lm_eval_out), "-o", str(r)],
         }[command]
 
 
@@ -178,7 +206,27 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         mp.delenv("GITHUB_STEP_SUMMARY", raising=False)
         mp.delenv("COTBENCH_DATA_DIR", raising=False)
         mp.delenv("COTBENCH_DEBUG", raising=False)
-        yield World(results, base, ref, series, site, calls, _snapshot(results))
+        mp.setenv("WANDB_MODE", "offline")  # a valid --wandb logs, never to the network
+        with FakeHub({FUZZ_TOKEN: Token("fuzz", namespaces=("org",))}) as hub:
+            from cotbench.hub.push import push_runs
+
+            push_runs([base], "org/fuzz", token=FUZZ_TOKEN, endpoint=hub.url)
+            from tests.test_import_runs import write_lm_eval
+
+            lm_eval_out = write_lm_eval(root / "lm_eval", "acme/imported", True)
+            yield World(results, base, ref, series, site, calls, _snapshot(results), hub, lm_eval_out)
+
+
+def _online(monkeypatch: pytest.MonkeyPatch, hub: Any, home: Path) -> None:
+    """huggingface_hub pointed at the stand-in, with its token and no login or cache of the machine's."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "ENDPOINT", hub.url)
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", hub.url + "/{repo_id}/resolve/{revision}/{filename}")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
+    monkeypatch.setenv("HF_TOKEN", FUZZ_TOKEN)
 
 
 # -- one case -------------------------------------------------------------------------------------------------------
@@ -206,6 +254,7 @@ def _args(w: World, command: str, param: Any, value: str) -> list[str]:
 
 def _is_positional(w: World, command: str, arg: str) -> bool:
     positional = {"results show": [str(w.base)], "profile": [str(w.base)], "trajectory": list(map(str, w.series)),
+                  "push": [str(w.base)], "export": [str(w.base)], "import": [str(w.lm_eval_out)],
                   "leaderboard build": [str(w.base), str(w.ref)], "leaderboard serve": [str(w.site)]}
     return arg in positional.get(command, [])
 
@@ -223,6 +272,8 @@ def _names(command: str, param: Any, value: str) -> list[str]:
 def _check(w: World, command: str, param: Any, kind: str, scratch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     value = values(scratch)[kind]
     monkeypatch.chdir(scratch)
+    if command in ("push", "pull"):
+        _online(monkeypatch, w.hub, scratch.parent / f"hf-home-{kind}")
     args = _args(w, command, param, value)
     valid_kinds = VALID[(command, param.name)]
     valid = valid_kinds != FLAG and kind in valid_kinds

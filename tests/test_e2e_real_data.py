@@ -45,7 +45,7 @@ def test_every_local_task_through_both_harnesses(tmp_path: Path) -> None:
     second = cli("run", *common, "--engine", "inspect")
     assert second.returncode == 0, second.stderr[-3000:]
     m = manifest(tmp_path)
-    assert m["engine"] == "inspect" and m["model_calls"] == 0  # same requests, all from the cache
+    assert m["engine"] == "inspect" and m["invocations"][-1]["model_calls"] == 0  # same requests, all cached
     for t in tasks:
         a, b = lm_eval[t], _records(d, t)
         assert len(a) == len(b) == 1, t

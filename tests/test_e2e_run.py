@@ -59,7 +59,12 @@ def test_identical_rerun_makes_no_model_calls(smoke_run: Path) -> None:
     proc = cli("run", "--limit", "2", "--output", str(smoke_run), *FAST)
     assert proc.returncode == 0, proc.stderr[-2000:]
     m = manifest(smoke_run)
-    assert m["model_calls"] == 0 and m["cache_hits"] == 0  # finished tasks are not even re-run
+    last = m["invocations"][-1]
+    assert last["model_calls"] == 0 and last["cache_hits"] == 0 and last["evaluated"] == []  # not even re-run
+    # The facts of the invocation that produced the results are kept, not overwritten by the rerun.
+    first = m["invocations"][0]
+    assert m["model_calls"] == 14 and m["started_at"] == first["started_at"]
+    assert m["finished_at"] == first["finished_at"] < last["finished_at"]
     after = {p: p.stat().st_mtime_ns for p in run_dir(smoke_run).rglob("metrics.json")}
     assert before == after
 
@@ -71,7 +76,8 @@ def test_inspect_engine_reuses_generations_and_agrees(smoke_run: Path) -> None:
     proc = cli("run", "--limit", "2", "--engine", "inspect", "--output", str(smoke_run), *FAST)
     assert proc.returncode == 0, proc.stderr[-2000:]
     m = manifest(smoke_run)
-    assert m["model_calls"] == 0 and m["cache_hits"] == 14 and m["engine"] == "inspect"
+    last = m["invocations"][-1]
+    assert last["model_calls"] == 0 and last["cache_hits"] == 14 and m["engine"] == last["engine"] == "inspect"
     for name, old in lm.items():
         new = [json.loads(x) for x in (d / "tasks" / name / "samples.jsonl").read_text().splitlines()]
         key = lambda r: (r["sample_id"], r["output"], r["score"], r["label"])  # noqa: E731

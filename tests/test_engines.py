@@ -8,6 +8,7 @@ import pytest
 
 from cotbench.engines.base import TaskPlan
 from cotbench.engines.inspect.engine import InspectEngine
+from cotbench.engines.inspect.scorer import score_metric
 from cotbench.engines.lm_eval.engine import LmEvalEngine
 from cotbench.results.metrics import compute_metrics
 from cotbench.tasks.items import build_items
@@ -42,7 +43,7 @@ def test_parity_between_lm_eval_and_inspect(tmp_path: Path, k: int, temperature:
         # The harnesses' own aggregate agrees with cotbench's (over scored samples).
         ours = compute_metrics(a, k)["score"].value
         assert lm[p.task.name].harness_metrics["score"] == pytest.approx(ours)
-        assert ins[p.task.name].harness_metrics["scored_mean"] == pytest.approx(ours)
+        assert ins[p.task.name].harness_metrics[score_metric(p.task.scorer)] == pytest.approx(ours)
     if temperature > 0:
         # Different repeats of one item got different seeds.
         seeds = {r.seed for r in fake.requests}

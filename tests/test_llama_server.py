@@ -83,7 +83,8 @@ def test_openai_backend_against_llama_server(server, tmp_path: Path) -> None:  #
     assert "server_version=llama.cpp" in manifest["device"]
     again = cli("run", "--model", f"openai:smollm2@{server.base_url}?concurrency=8", "--tasks", "arithmetic",
                 "--limit", "24", "--max-tokens", "48", "--output", str(out))
-    assert again.returncode == 0 and json.loads((run_dir(out) / "manifest.json").read_text())["model_calls"] == 0
+    again_manifest = json.loads((run_dir(out) / "manifest.json").read_text())
+    assert again.returncode == 0 and again_manifest["invocations"][-1]["model_calls"] == 0
 
 
 def test_managed_llama_server_run_kill_and_resume(tmp_path: Path) -> None:

@@ -98,10 +98,10 @@ def test_smoke_suite_meets_the_safety_brief() -> None:
 def test_task_yaml_generation_kwargs_match_default_preset() -> None:
     """The lm-eval YAML's own generation_kwargs (used by `lm_eval --include_path`) must be
     the task's default preset, so standalone lm-eval and cotbench agree."""
-    from cotbench.engines.lm_eval.engine import _load_yaml
+    from cotbench.engines.lm_eval.engine import native_config
 
     for task in all_tasks().values():
-        cfg = _load_yaml(task.path)
+        cfg = native_config(task)
         s = task.settings()
         gk = cfg["generation_kwargs"]
         assert gk["max_gen_toks"] == s.max_tokens, task.name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -10,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from cotbench.engines.inspect.engine import InspectEngine
+from cotbench.engines.inspect.scorer import score_metric
 from cotbench.engines.lm_eval.engine import LmEvalEngine
-from cotbench.scoring import base
+from cotbench.registry import scorers
 from cotbench.scoring.base import score_response, scoring_once
 from tests.fakes import fake_handle
 from tests.test_engines import _plan
@@ -19,14 +22,19 @@ from tests.test_engines import _plan
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[tuple[str, str, str]]]:
-    base._load_builtin_scorers()
     counter: Counter[tuple[str, str, str]] = Counter()
-    for name, fn in list(base._SCORERS.items()):
-        def counted(answer, target, item, truncated, _fn=fn, _name=name):  # type: ignore[no-untyped-def]
-            counter[(_name, answer, json.dumps(dict(item), sort_keys=True, default=str))] += 1
-            return _fn(answer, target, item, truncated)
+    for name, definition in list(scorers.items()):
+        @functools.wraps(definition.factory)
+        def factory(*args, _make=definition.factory, _name=name, **kwargs):  # type: ignore[no-untyped-def]
+            fn = _make(*args, **kwargs)
 
-        monkeypatch.setitem(base._SCORERS, name, counted)
+            def counted(answer, target, item, truncated):  # type: ignore[no-untyped-def]
+                counter[(_name, answer, json.dumps(dict(item), sort_keys=True, default=str))] += 1
+                return fn(answer, target, item, truncated)
+
+            return counted
+
+        monkeypatch.setitem(scorers._entries, name, dataclasses.replace(definition, factory=factory, _built={}))
     yield counter
 
 
@@ -61,7 +69,7 @@ def test_engines_score_each_response_once(engine: str, tmp_path: Path, calls: Co
         for r in recs:
             if r.score is not None:
                 by_item.setdefault(r.sample_id, []).append(r.score)
-        key = "score" if engine == "lm_eval" else "scored_mean"
+        key = "score" if engine == "lm_eval" else score_metric(p.task.scorer)
         harness = out[p.task.name].harness_metrics[key]
         # both harnesses average an item's scored repeats, then the items
         assert harness == pytest.approx(sum(sum(v) / len(v) for v in by_item.values()) / len(by_item))
@@ -103,3 +111,53 @@ def test_record_names_the_markers_that_split_the_answer() -> None:
     assert rec.details["reasoning_marker"] == "<|begin_of_thought|>...<|end_of_thought|>"
     assert rec.details["solution_marker"] == "<|begin_of_solution|>...<|end_of_solution|>"
     assert rec.details["extraction"] == "boxed"
+
+
+def test_concurrent_runs_in_threads_keep_their_own_memo(calls: Counter[tuple[str, str, str]]) -> None:
+    # Two engine runs at once (threads): one finishing its scope must not end the other's.
+    import threading
+
+    first_in, first_out = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with scoring_once():
+            first_in.set()
+            first_out.wait(10)
+
+    t = threading.Thread(target=first)
+    t.start()
+    assert first_in.wait(10)
+
+    def second() -> None:
+        with scoring_once():
+            score_response("integer", "The answer is 7", 7, {})
+            first_out.set()
+            t.join(10)  # the first run has ended its scope
+            score_response("integer", "The answer is 7", 7, {})
+
+    u = threading.Thread(target=second)
+    u.start()
+    u.join(10)
+    assert calls[("integer", "The answer is 7", "{}")] == 1
+
+
+def test_a_run_memo_reaches_asyncio_tasks_and_worker_threads(calls: Counter[tuple[str, str, str]]) -> None:
+    # Inspect scores in asyncio tasks of the run's event loop, and anyio hands sync work to threads
+    # with the caller's context: both see the run's memo.
+    import asyncio
+
+    import anyio.to_thread
+
+    async def run() -> None:
+        async def one() -> None:
+            score_response("integer", "The answer is 7", 7, {})
+
+        await asyncio.gather(*(asyncio.create_task(one()) for _ in range(3)))
+        await anyio.to_thread.run_sync(lambda: score_response("integer", "The answer is 7", 7, {}))
+
+    with scoring_once():
+        asyncio.run(run())
+        score_response("integer", "The answer is 7", 7, {})
+    assert calls[("integer", "The answer is 7", "{}")] == 1
+    asyncio.run(run())  # outside a run nothing is shared
+    assert calls[("integer", "The answer is 7", "{}")] == 5

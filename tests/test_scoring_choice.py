@@ -11,7 +11,8 @@ import pytest
 
 from cotbench.errors import CotbenchError
 from cotbench.scoring.base import score_response
-from cotbench.scoring.choice import extract_choice, score_choice, shuffle_choices
+from cotbench.scoring.choice import extract_choice, score_choice
+from cotbench.tasks.shuffle import shuffle_choices
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -100,7 +101,7 @@ def test_shuffle_is_deterministic_and_tracks_the_correct_option() -> None:
 
 def test_shuffle_is_stable_across_processes() -> None:
     # Python's hash() is salted per process; the shuffle must not be.
-    code = "from cotbench.scoring.choice import shuffle_choices as s; print(s(list('abcdef'), 3, 11, 'gpqa-42'))"
+    code = "from cotbench.tasks.shuffle import shuffle_choices as s; print(s(list('abcdef'), 3, 11, 'gpqa-42'))"
     root = Path(__file__).resolve().parents[1]
     outs = {
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root,

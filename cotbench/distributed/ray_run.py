@@ -37,6 +37,7 @@ from cotbench.runner import (
     RunOptions,
     RunReporter,
     TaskOutcome,
+    count_generation,
     get_engine,
     open_run,
     record_task,
@@ -161,7 +162,6 @@ def run_on_ray(specs: list[ModelSpec], opts: RunOptions, ray_opts: RayOptions,
                   for run in runs}
         pending: dict[Any, tuple[OpenRun, list[Any]]] = {}
         for run in runs:
-            run.manifest.model_calls = run.manifest.cache_hits = 0
             for plans in _units(run, ray_opts.unit):
                 for p in plans:
                     set_status(run, p.task.name, "running")
@@ -234,8 +234,7 @@ def _record_unit(run: OpenRun, plans: list[Any], result: dict[str, Any], reporte
         else:
             record_task(run, plan, result["engine"], outcome.output, outcome.started, outcome.finished)
             reporter.task_done(outcome.task, True)
-    run.manifest.model_calls += result["model_calls"]
-    run.manifest.cache_hits += result["cache_hits"]
+    count_generation(run.manifest, result["model_calls"], result["cache_hits"])
     if result["device"]:
         run.manifest.device = result["device"]
     run.manifest.host = result["host"]

@@ -7,6 +7,7 @@ otherwise answer under the old model's identity, and fill its cache."""
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -53,10 +54,17 @@ def token_counter(rm: ResolvedModel) -> Callable[[str], int]:
     """Counts with the model's tokenizer, loaded alone (cheap: no weights), so a fully
     cached rerun never loads the model. API models fall back to a word count."""
     spec = rm.spec
+    lock = threading.Lock()
 
     @functools.cache
-    def tokenizer():  # type: ignore[no-untyped-def]
+    def _loaded():  # type: ignore[no-untyped-def]
         return _checked(rm, _tokenizer)
+
+    def tokenizer():  # type: ignore[no-untyped-def]
+        # Counted from several threads at once (Inspect's provider): the first load is serialised,
+        # since importing transformers from two threads at once fails.
+        with lock:
+            return _loaded()
 
     def _tokenizer():  # type: ignore[no-untyped-def]
         from cotbench.models.hf_generator import load_tokenizer
