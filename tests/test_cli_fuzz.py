@@ -62,6 +62,7 @@ VALID: dict[tuple[str, str], frozenset[str] | str] = {
     ("run", "revisions"): NONE, ("run", "subfolders"): NONE,  # the base model is an API model: it has none
     ("run", "steps"): ZERO,  # one checkpoint, step 0
     ("run", "data_dir"): frozenset({"dir"}),  # probes need no files, so any folder is fine
+    ("run", "include_path"): frozenset({"dir"}), ("tasks", "include_path"): frozenset({"dir"}),  # any folder
     ("run", "judge"): NONE, ("run", "system_prompt"): ANY_TEXT, ("run", "device"): NONE,
     ("run", "batch_size"): NONE,
     ("run", "ray"): NONE,  # no value is a cluster address; valid ones would start Ray
@@ -109,7 +110,7 @@ PATH_PARAMS = {  # a message may name the file given instead of the option
     ("results show", "run_dir"), ("profile", "run"), ("profile", "reference"), ("trajectory", "runs"),
     ("trajectory", "reference"), ("trajectory", "scores"), ("gate", "baseline"), ("gate", "candidate"),
     ("gate", "policy"), ("safety calibrate", "labels"), ("leaderboard build", "results"),
-    ("leaderboard build", "reference_map"), ("leaderboard serve", "site"), ("run", "data_dir"), ("run", "model"),
+    ("leaderboard build", "reference_map"), ("leaderboard serve", "site"), ("run", "data_dir"), ("run", "include_path"), ("tasks", "include_path"), ("run", "model"),
     ("run", "judge"), ("push", "run_dirs"), ("export", "run_dir"), ("import", "paths"),
 }
 
@@ -208,9 +209,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         mp.delenv("COTBENCH_DEBUG", raising=False)
         mp.setenv("WANDB_MODE", "offline")  # a valid --wandb logs, never to the network
         with FakeHub({FUZZ_TOKEN: Token("fuzz", namespaces=("org",))}) as hub:
+            from huggingface_hub import constants
+
             from cotbench.hub.push import push_runs
 
-            push_runs([base], "org/fuzz", token=FUZZ_TOKEN, endpoint=hub.url)
+            with pytest.MonkeyPatch.context() as online:  # tests run with HF_HUB_OFFLINE=1 (conftest)
+                online.setattr(constants, "HF_HUB_OFFLINE", False)
+                push_runs([base], "org/fuzz", token=FUZZ_TOKEN, endpoint=hub.url)
             from tests.test_import_runs import write_lm_eval
 
             lm_eval_out = write_lm_eval(root / "lm_eval", "acme/imported", True)
