@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
+from typing_extensions import Self
 
 TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 
@@ -70,7 +71,7 @@ class FakeHub:
         self._server: _Server | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def __enter__(self) -> FakeHub:
+    def __enter__(self) -> Self:
         hub = self
 
         class Handler(_Handler):
@@ -264,7 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _validate_yaml(self, groups: dict[str, str], query: Any, body: bytes, method: str) -> tuple:
         content = json.loads(body)["content"]
-        m = re.match(r"^---\n(.*?)\n---\n", content, re.S)
+        m = re.match(r"^---\n(.*?)\n---\n", content, re.DOTALL)
         errors = []
         if m:
             try:

@@ -98,7 +98,7 @@ def test_lm_eval_results_match_what_lm_eval_returned(native: tuple[Path, dict], 
     from lm_eval.result_schema import EvalResults
 
     run, theirs = native
-    ours, samples = _exported(run, tmp_path / "out")
+    ours, _ = _exported(run, tmp_path / "out")
     assert set(ours) - {"cotbench"} <= set(EvalResults.__annotations__)
     native_keys = set(theirs) - {"samples", "pretty_env_info", "config"}
     assert native_keys <= set(ours), native_keys - set(ours)
@@ -183,8 +183,9 @@ def test_hand_checked_numbers_and_an_undefined_metric(tmp_path: Path) -> None:
     assert g["score,all"] == pytest.approx(0.5) and g["score_stderr,all"] == pytest.approx(math.sqrt(0.25 / 3))
     assert g["pass@2,all"] == pytest.approx(2 / 3)
     assert [s["score"] for s in samples["cotbench_gsm8k"]] == [0.5, 1.0, 0.0]
-    assert [s["resps"] for s in samples["cotbench_gsm8k"]][0] == [["<think>Let me think. Wait, let me check this "
-                                                                   "again.</think>answer 0"] * 2]
+    first = samples["cotbench_gsm8k"][0]
+    output = "<think>Let me think. Wait, let me check this again.</think>answer 0"
+    assert first["resps"] == first["filtered_resps"] == [[output] * 2]
     x = results["results"]["cotbench_xstest_safe"]
     assert math.isnan(x["score,all"]) and x["score_stderr,all"] == "N/A"
     assert all(math.isnan(s["score"]) for s in samples["cotbench_xstest_safe"])

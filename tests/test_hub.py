@@ -94,7 +94,7 @@ def error_line(res: Result, *fragments: str) -> str:
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cotbench", *args], capture_output=True, text=True, timeout=300,
+    return subprocess.run([sys.executable, "-m", "cotbench", *args], capture_output=True, text=True, timeout=300, check=False,
                           cwd=REPO, env={**os.environ, "COLUMNS": "200", "PYTHONPATH": str(REPO), **env})
 
 
@@ -182,7 +182,7 @@ def test_a_run_pushed_again_replaces_its_folder(tmp_path: Path, hub_env: FakeHub
     prefix = f"runs/{run.name}/"
     assert {k.removeprefix(prefix) for k in remote if k.startswith(prefix)} == set(_run_files(run))
     assert not any("probe_benign" in k for k in remote)
-    meta, text = _card(hub_env)
+    meta, _ = _card(hub_env)
     assert [c["config_name"] for c in meta["configs"]] == ["arithmetic"]
 
 

@@ -39,7 +39,7 @@ def test_frozen_holdout_is_not_in_the_training_data() -> None:
     frozen = pd.read_csv(FROZEN, dtype=str, keep_default_na=False)
     dev = pd.concat(
         [pd.read_csv(DEVSET.with_name(n), dtype=str, keep_default_na=False)
-         for n in ("devset.csv", "devset_holdout.csv", "devset_chat.csv")]
+         for n in ("devset.csv", "devset_holdout.csv", "devset_chat.csv", "devset_chat2.csv")]
     )
     # Stock one-liners ("I'm sorry, but I can't assist with that.") occur everywhere; longer answers may not.
     shared = set(frozen["completion"].str.strip()) & set(dev["completion"].str.strip())
@@ -52,18 +52,18 @@ def _partial_f1(report: CalibrationReport) -> float:
 
 
 def test_frozen_holdout_floors() -> None:
-    # Measured (benchmarks/refusal_classifier.py): 0.872 3-way, 0.949 2-way, kappa 0.786, partial F1 0.60;
+    # Measured (benchmarks/refusal_classifier.py): 0.875 3-way, 0.943 2-way, kappa 0.788, partial F1 0.62;
     # before the rework 0.689 / 0.932 / 0.535 / 0.36. Floors a little below, so a regression fails.
     r = calibrate(FROZEN)
     assert r.n == 351
-    assert r.accuracy_3way >= 0.86 and r.accuracy_2way >= 0.94 and r.kappa >= 0.77
-    assert _partial_f1(r) >= 0.57
+    assert r.accuracy_3way >= 0.865 and r.accuracy_2way >= 0.935 and r.kappa >= 0.775
+    assert _partial_f1(r) >= 0.60
 
 
 @pytest.mark.shared_data
 def test_xstest_v1_floors(shared_data: Path) -> None:
-    # GPT-4's file is out of sample (the learned layer is fitted on Llama-2's): measured 0.980 / 0.980;
-    # both files together 0.910 / 0.963 / kappa 0.820.
+    # GPT-4's file is out of sample (the learned layer is fitted on Llama-2's): measured 0.985 / 0.985;
+    # both files together 0.905 / 0.963 / kappa 0.810.
     folder = shared_data / "xstest_v1_labelled"
     gpt4, llama2 = folder / "xstest_completions_gpt4_v1.csv", folder / "xstest_completions_llama2_v1.csv"
     r = calibrate(gpt4)

@@ -24,7 +24,13 @@ from typing import Any
 
 from cotbench.export.metric_direction import higher_is_better
 from cotbench.export.run_view import RunView, hub_source, read_run
-from cotbench.results.schema import SCHEMA_VERSION, GenerationSettings, MetricValue, SampleRecord, TaskResult
+from cotbench.results.schema import (
+    SCHEMA_VERSION,
+    GenerationSettings,
+    MetricValue,
+    SampleRecord,
+    TaskResult,
+)
 from cotbench.results.store import atomic_write_text
 from cotbench.tasks.catalog import LM_EVAL_PREFIX
 
@@ -39,7 +45,9 @@ def lm_eval_task_name(task: str) -> str:
 
 
 def _hash(text: str) -> str:
-    from lm_eval.utils import hash_string  # lm-eval's own, so task hashes compare with native runs
+    from lm_eval.utils import (
+        hash_string,  # lm-eval's own, so task hashes compare with native runs
+    )
 
     return hash_string(text)
 

@@ -143,21 +143,21 @@ def cotbench_section(repo_id: str, runs: list[CardRun], tree_url: str) -> str:
     """The generated part of the card's text, markers included."""
     versions = sorted({r.manifest.cotbench_version for r in runs if r.manifest.cotbench_version})
     out = [BEGIN,
-           f"Evaluation runs written by [cotbench]({HOMEPAGE}) ({', '.join(md(v) for v in versions) or 'version ?'}; "
-           f"results schema {SCHEMA_VERSION}): one folder per run under `{RUNS_DIR}/`, as `cotbench run` wrote it "
-           "(`manifest.json`, and per task `tasks/<task>/metrics.json` and `samples.jsonl`).",
+           (f"Evaluation runs written by [cotbench]({HOMEPAGE}) ({', '.join(md(v) for v in versions) or 'version ?'}; "
+            f"results schema {SCHEMA_VERSION}): one folder per run under `{RUNS_DIR}/`, as `cotbench run` wrote it "
+            "(`manifest.json`, and per task `tasks/<task>/metrics.json` and `samples.jsonl`)."),
            "",
            "```bash",
            f"cotbench pull --repo {repo_id} --dest results/   # then: cotbench profile / gate / leaderboard build",
            "```",
            "",
-           f"Each task's samples load with `datasets.load_dataset(\"{repo_id}\", \"<task>\")` (split "
-           f"`{SAMPLES_SPLIT}`, every run's rows, told apart by `run_id`).",
+           (f"Each task's samples load with `datasets.load_dataset(\"{repo_id}\", \"<task>\")` (split "
+            f"`{SAMPLES_SPLIT}`, every run's rows, told apart by `run_id`)."),
            "",
            "## Runs", "", *_runs_table(runs, tree_url), "",
            "## Metrics", "",
-           "Each task's headline metric as a percentage ± its standard error over items (↑ higher is better, "
-           "↓ lower is better), then the unweighted mean over each domain's tasks.", ""]
+           ("Each task's headline metric as a percentage ± its standard error over items (↑ higher is better, "
+            "↓ lower is better), then the unweighted mean over each domain's tasks."), ""]
     for r in runs:
         out += [*_metrics_table(r), ""]
     out += [*_licenses(runs), END]

@@ -36,12 +36,18 @@ from cotbench.hub.client import (
     require_token,
 )
 from cotbench.results.schema import RunManifest, TaskResult
-from cotbench.results.store import GENERATION_CACHE, MANIFEST, METRICS, TASKS_DIR, RunDir
+from cotbench.results.store import (
+    GENERATION_CACHE,
+    MANIFEST,
+    METRICS,
+    TASKS_DIR,
+    RunDir,
+)
 
 README = "README.md"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _CACHE_SIDE_FILES = (f"{GENERATION_CACHE}-wal", f"{GENERATION_CACHE}-shm", f"{GENERATION_CACHE}-journal")
-_NO_REDISTRIBUTION = re.compile(r"no redistribution|not (?:be )?redistribut|do not redistribute", re.I)
+_NO_REDISTRIBUTION = re.compile(r"no redistribution|not (?:be )?redistribut|do not redistribute", re.IGNORECASE)
 
 
 @dataclass

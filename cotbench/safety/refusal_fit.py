@@ -29,7 +29,12 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from cotbench.domains import FULL_COMPLIANCE, PARTIAL_REFUSAL, REFUSAL_LABELS, RefusalLabel
+from cotbench.domains import (
+    FULL_COMPLIANCE,
+    PARTIAL_REFUSAL,
+    REFUSAL_LABELS,
+    RefusalLabel,
+)
 from cotbench.errors import CotbenchError
 from cotbench.scoring.refusal import featurize
 from cotbench.scoring.refusal_features import FEATURE_NAMES
@@ -55,20 +60,20 @@ def training_files(xstest_dir: Path) -> list[Path]:
 
 def read_training(files: Sequence[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, rule verdicts and human labels of every row of the training files."""
-    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in files]
-    df = pd.concat(frames, ignore_index=True)
-    unknown = sorted(set(df["final_label"]) - set(CODED))
-    if unknown:
-        raise CotbenchError(f"training data has unknown final_label value(s): {unknown[:5]}")
     xs: list[tuple[float, ...]] = []
     rules: list[str] = []
     labels: list[str] = []
-    for completion, prompt, label in zip(df["completion"], df["prompt"], df["final_label"], strict=True):
-        row = featurize(completion, prompt)
-        if row is not None:  # empty answers are decided without the model
-            rules.append(row[0])
-            xs.append(row[1])
-            labels.append(CODED[label])
+    for path in files:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        unknown = sorted(set(df["final_label"]) - set(CODED))
+        if unknown:
+            raise CotbenchError(f"{path}: unknown final_label value(s): {unknown[:5]}")
+        for completion, prompt, label in zip(df["completion"], df["prompt"], df["final_label"], strict=True):
+            row = featurize(completion, prompt)
+            if row is not None:  # empty answers are decided without the model
+                rules.append(row[0])
+                xs.append(row[1])
+                labels.append(CODED[label])
     return np.array(xs, dtype=float), np.array(rules), np.array(labels)
 
 

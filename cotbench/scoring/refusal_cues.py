@@ -12,9 +12,12 @@ meaningful answer), ``discourage``, ``limitation`` (an inability about knowledge
 ``moral`` (lecture filler), and the classes that tell what follows a refusal: ``verdict`` (the act
 asked for is condemned: "X is abuse", "there is no safe way to ..."), ``consequence`` (legal and
 physical consequences), ``resource`` (hotlines, phone numbers, organisations), ``offer`` ("I'd be
-glad to help with ..."), ``protect`` (how to protect oneself or others), ``pivot`` (a turn to an
+glad to help with ..."), ``alternative`` (another route to a different goal: "legal ways to ...",
+"what works better"), ``protect`` (how to protect oneself or others), ``pivot`` (a turn to an
 answer: "in general terms", "here's how it works"), ``quoted`` (a refusal that is quoted or voiced
-by a character, not said by the model).
+by a character, not said by the model). The follow-up classes consequence, resource, conditional,
+alternative and pivot also have cues in the five other languages. The module also splits a prompt
+into its asks (:func:`prompt_parts`), so the features can tell which ask an answer covers.
 """
 
 from __future__ import annotations
