@@ -6,10 +6,7 @@ Interval types (every interval that profile, trajectory, gate and leaderboard sh
   domain deltas, safety-rate deltas, trajectory deltas; the gate shows the same interval at
   its one-sided level (checked by ``gate_calibration.py``);
 - ``value``: the score interval of one run's (stratified) mean: trajectory points, the
-  reference band;
-- ``leaderboard value``: the site's interval of a run's task and domain rates, rebuilt from the
-  stored metrics (mean, standard error, n) as the site does (``cotbench.site.data.rate_estimate``
-  and ``summary.macro_mean``, called per replicate, so on a smaller grid);
+  reference band, and every interval of the leaderboard (``stats.value_score``);
 - ``aggregate delta``: the MOVER-Wilson interval used when a trajectory is read from a CSV
   of aggregate scores (independent proportions, no items).
 
@@ -36,8 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cotbench.analysis import calibration as cal
 from cotbench.analysis import score as sc
 from cotbench.analysis.stats import mover_interval
-from cotbench.site.data import rate_estimate
-from cotbench.site.headlines import macro_mean
 
 DELTAS = (0.0, -0.01, -0.02, -0.05)
 RATES = (0.02, 0.1, 0.5)
@@ -55,24 +50,6 @@ def paired_coverage(cell: cal.Cell, delta: float, reps: int) -> float:
 def value_coverage(cell: cal.Cell, rate: float, reps: int) -> float:
     strata = cal.rate_strata(cell, rate, reps, _rng("value", cell, rate))
     return float((np.abs(sc.z_stat(strata, rate, 0.0, 1.0, continuity=True)) <= sc.critical(strata, 0.975)).mean())
-
-
-def leaderboard_coverage(cell: cal.Cell, rate: float, reps: int) -> float:
-    """Per replicate: each task's mean and standard error of item values (as in metrics.json),
-    then the site's Estimate and, over tasks, its macro mean."""
-    strata = cal.rate_strata(cell, rate, reps, _rng("site", cell, rate))
-    hits = 0
-    for r in range(reps):
-        ests = []
-        for s in strata:
-            c = s.counts[r]
-            n = int(c.sum())
-            mean = float(c @ s.values / n)
-            var = float(c @ (s.values - mean) ** 2 / (n - 1)) if n > 1 else 0.0
-            ests.append(rate_estimate(mean, (var / n) ** 0.5, n))
-        e = ests[0] if len(ests) == 1 else macro_mean(ests)
-        hits += e.low <= rate <= e.high
-    return hits / reps
 
 
 def aggregate_coverage(cell: cal.Cell, rate: float, delta: float, reps: int) -> float:
@@ -95,13 +72,11 @@ def main() -> None:
     kinds = {
         "paired delta": [(c, d) for c in cal.grid() for d in DELTAS],
         "value": [(c, r) for c in cal.grid() for r in RATES],
-        "leaderboard value": [(c, r) for c in cal.grid(tasks=(1, 3), ks=(1, 3)) for r in RATES],
         "aggregate delta": [(c, (r, d)) for c in cal.grid(ks=(1,)) for r in (0.1, 0.5) for d in DELTAS],
     }
     run = {
         "paired delta": lambda c, d, reps: paired_coverage(c, d, reps),
         "value": lambda c, r, reps: value_coverage(c, r, reps),
-        "leaderboard value": lambda c, r, reps: leaderboard_coverage(c, r, max(200, reps // 4)),
         "aggregate delta": lambda c, rd, reps: aggregate_coverage(c, rd[0], rd[1], reps),
     }
     print(f"nominal 95%; stage 1 {args.reps} replicates per cell "

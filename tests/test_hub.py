@@ -6,7 +6,6 @@ line naming the repo."""
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import re
@@ -14,15 +13,14 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from cotbench.cli import run_cli
 from cotbench.hub.card import md
 from cotbench.results.store import RunDir
 from tests.fake_hub import FakeHub, Token
+from tests.test_cli_errors import error_line, invoke
 
 FAKE_MODEL = "openai:fake-model@http://127.0.0.1:9"  # resolves offline; the fake generator answers
 TASKS = ["arithmetic", "probe_harmful", "probe_benign"]
@@ -68,29 +66,6 @@ def hub_env(hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fa
     return hub
 
 
-@dataclass
-class Result:
-    rc: int
-    out: str
-    err: str
-
-
-def invoke(*args: str) -> Result:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = run_cli(list(args))
-    return Result(rc, out.getvalue(), err.getvalue())
-
-
-def error_line(res: Result, *fragments: str) -> str:
-    """Exit code 2 and exactly one line on stderr, ``error: ...`` with every fragment in it."""
-    assert res.rc == 2, (res.rc, res.out, res.err)
-    assert "Traceback" not in res.out + res.err and "internal error" not in res.err, res.err
-    lines = [ln for ln in res.err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), res.err
-    for f in fragments:
-        assert f in lines[0], lines[0]
-    return lines[0]
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
