@@ -50,7 +50,7 @@ def _obs(rng: np.random.Generator, p: np.ndarray, paired: bool) -> TaskObs:
 def series(rng: np.random.Generator, n: int, shifts: list[float], paired: bool):
     p = rng.beta(2, 2, n)
     ref = {"t": _obs(rng, p, paired)}
-    cks = [(s, {"t": _obs(rng, _shift(p, d), paired)}) for s, d in zip(STEPS, shifts)]
+    cks = [(s, {"t": _obs(rng, _shift(p, d), paired)}) for s, d in zip(STEPS, shifts, strict=True)]
     return detect("t", "task", "in_domain", "score", (0, ref), cks, 0.05, DEFAULT_MARGIN)
 
 
@@ -62,7 +62,10 @@ def main() -> None:
     args = ap.parse_args()
     c = args.checkpoints
     t0 = time.perf_counter()
-    print(f"{c} checkpoints per series, {args.reps} series per cell; Monte Carlo error {100 * mc_error(0.05, args.reps):.1f} points at 5%/95%")
+    print(
+        f"{c} checkpoints per series, {args.reps} series per cell; "
+        f"Monte Carlo error {100 * mc_error(0.05, args.reps):.1f} points at 5%/95%"
+    )
     worst = {"found": 1.0, "recovered": 0.0, "false": 0.0}
     for n in args.items:
         se = (2 * E_PQ / n) ** 0.5

@@ -165,15 +165,21 @@ def lm_eval_math_graders() -> tuple[dict[str, Grader], list[str]]:
         return _DOCS[key]
 
     graders: dict[str, Grader] = {
-        "lm-eval hendrycks_math500": lambda c: hendrycks.process_results(processed(hendrycks, c), [c.text])["exact_match"] == 1,
+        "lm-eval hendrycks_math500": lambda c: (
+            hendrycks.process_results(processed(hendrycks, c), [c.text])["exact_match"] == 1
+        ),
     }
     try:
         from lm_eval.tasks.minerva_math import utils as minerva
     except (ImportError, AssertionError) as exc:
         notes.append(f"lm-eval minerva_math not run: its utils do not import here ({str(exc).splitlines()[0][:160]})")
     else:
-        graders["lm-eval minerva exact_match"] = lambda c: minerva.process_results(processed(minerva, c), [c.text])["exact_match"] == 1
-        graders["lm-eval minerva math_verify"] = lambda c: minerva.process_results(processed(minerva, c), [c.text])["math_verify"] == 1
+        graders["lm-eval minerva exact_match"] = lambda c: (
+            minerva.process_results(processed(minerva, c), [c.text])["exact_match"] == 1
+        )
+        graders["lm-eval minerva math_verify"] = lambda c: (
+            minerva.process_results(processed(minerva, c), [c.text])["math_verify"] == 1
+        )
     return graders, notes
 
 
@@ -191,9 +197,9 @@ def report(dataset: str, cases: list[Case], graders: dict[str, Grader]) -> None:
     print("| grader | accuracy vs truth | agrees with cotbench | cotbench right where it is right |")
     print("|---|---:|---:|---:|")
     for name, v in verdicts.items():
-        acc = sum(x == c.correct for x, c in zip(v, cases)) / len(cases)
-        agree = sum(x == y for x, y in zip(v, ours)) / len(cases)
-        right = [i for i, (x, c) in enumerate(zip(v, cases)) if x == c.correct]
+        acc = sum(x == c.correct for x, c in zip(v, cases, strict=True)) / len(cases)
+        agree = sum(x == y for x, y in zip(v, ours, strict=True)) / len(cases)
+        right = [i for i, (x, c) in enumerate(zip(v, cases, strict=True)) if x == c.correct]
         covered = sum(ours[i] == cases[i].correct for i in right) / len(right) if right else float("nan")
         print(f"| {name} | {acc:.2%} | {agree:.2%} | {covered:.2%} |")
     print("\nDisagreements with cotbench by kind (n = completions of that kind; "
@@ -205,7 +211,7 @@ def report(dataset: str, cases: list[Case], graders: dict[str, Grader]) -> None:
         if name == "cotbench math":
             continue
         by_kind: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0, 0])
-        for x, y, c in zip(v, ours, cases):
+        for x, y, c in zip(v, ours, cases, strict=True):
             row = by_kind[c.kind]
             row[0] += 1
             if x != y:

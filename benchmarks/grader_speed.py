@@ -53,7 +53,9 @@ def samples(data_dir: Path, limit: int | None, variants: bool) -> dict[str, list
         "MATH-500": [(r["answer"], r["solution"], True) for r in math500],
     }
     if variants:
-        spec = importlib.util.spec_from_file_location("grader_agreement", Path(__file__).with_name("grader_agreement.py"))
+        spec = importlib.util.spec_from_file_location(
+            "grader_agreement", Path(__file__).with_name("grader_agreement.py")
+        )
         assert spec and spec.loader
         agreement = sys.modules.setdefault("grader_agreement", importlib.util.module_from_spec(spec))
         spec.loader.exec_module(agreement)
@@ -80,9 +82,9 @@ def measure(pairs: list[Sample]) -> dict[str, Any]:
         "baseline_per_s": n / base_s,
         "default_per_s": n / fast_s,
         "paths": collections.Counter(r.get("equivalence", "?") for r in fast),
-        "baseline_correct": sum(r["correct"] == truth for r, (_, _, truth) in zip(base, pairs)) / n,
-        "default_correct": sum(r["correct"] == truth for r, (_, _, truth) in zip(fast, pairs)) / n,
-        "differ": sum(a["correct"] != b["correct"] for a, b in zip(base, fast)),
+        "baseline_correct": sum(r["correct"] == truth for r, (_, _, truth) in zip(base, pairs, strict=True)) / n,
+        "default_correct": sum(r["correct"] == truth for r, (_, _, truth) in zip(fast, pairs, strict=True)) / n,
+        "differ": sum(a["correct"] != b["correct"] for a, b in zip(base, fast, strict=True)),
     }
 
 

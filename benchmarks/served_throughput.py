@@ -64,9 +64,9 @@ def direct(url: str, requests: list, concurrency: int) -> tuple[int, float]:  # 
 
 def cotbench_generation(spec: str, plans: list, workdir: Path) -> tuple[int, float]:  # type: ignore[type-arg]
     from cotbench.engines.prefetch import Prefetch
+    from cotbench.models.handle import model_handle
     from cotbench.models.resolve import resolve
     from cotbench.models.spec import parse_spec
-    from cotbench.models.handle import model_handle
 
     handle = model_handle(resolve(parse_spec(spec)), Path(tempfile.mkdtemp(dir=workdir)) / "g.sqlite")
     start = time.perf_counter()

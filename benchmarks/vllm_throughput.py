@@ -64,9 +64,9 @@ def main() -> None:
     gc.collect()
 
     from cotbench.engines.prefetch import Prefetch
+    from cotbench.models.handle import model_handle
     from cotbench.models.resolve import resolve
     from cotbench.models.spec import parse_spec
-    from cotbench.models.handle import model_handle
 
     spec = f"vllm:{args.model}"
     handle = model_handle(resolve(parse_spec(spec)), Path(tempfile.mkdtemp(prefix="cotbench-vllm-")) / "g.sqlite")

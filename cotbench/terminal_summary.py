@@ -96,8 +96,16 @@ def run_summary_table(rd: RunDir) -> Table:
 
 
 def samples_table(rd: RunDir, task: str, n: int) -> Table:
-    table = Table("id", "rep", "score", "label", "extracted", "answer (start)", title=f"{escape(task)}: first {n} samples",
-                  title_justify="left")
+    table = Table(
+        "id",
+        "rep",
+        "score",
+        "label",
+        "extracted",
+        "answer (start)",
+        title=f"{escape(task)}: first {n} samples",
+        title_justify="left",
+    )
     for i, s in enumerate(rd.iter_samples(task)):
         if i >= n:
             break

@@ -39,7 +39,9 @@ class FakeGenerator(Generator):
                           output_tokens=len(text.split()), latency_s=0.001)
 
 
-def fake_handle(cache_path: Path, identity: str = "fake-model", system_prompt: str | None = None) -> tuple[ModelHandle, FakeGenerator]:
+def fake_handle(
+    cache_path: Path, identity: str = "fake-model", system_prompt: str | None = None
+) -> tuple[ModelHandle, FakeGenerator]:
     fake = FakeGenerator()
     gen = CachedGenerator(identity, GenerationCache(cache_path), lambda: fake, batch_size=4)
     return ModelHandle(gen, lambda t: len(t.split()), system_prompt, "fake"), fake

@@ -59,11 +59,19 @@ def write_fixtures(root: Path) -> Path:
     lcb.mkdir()
     stdin_private = base64.b64encode(zlib.compress(pickle.dumps(json.dumps(
         [{"input": "10 20\n", "output": "30\n", "testtype": "stdin"}])))).decode()
-    stdin = {"question_title": "Sum", "question_content": "Read two integers and print their sum.",
-             "platform": "atcoder", "question_id": "abc000_a", "contest_id": "abc000", "contest_date": "2023-05-06T00:00:00",
-             "starter_code": "", "difficulty": "easy",
-             "public_test_cases": json.dumps([{"input": "1 2\n", "output": "3\n", "testtype": "stdin"}]),
-             "private_test_cases": stdin_private, "metadata": "{}"}
+    stdin = {
+        "question_title": "Sum",
+        "question_content": "Read two integers and print their sum.",
+        "platform": "atcoder",
+        "question_id": "abc000_a",
+        "contest_id": "abc000",
+        "contest_date": "2023-05-06T00:00:00",
+        "starter_code": "",
+        "difficulty": "easy",
+        "public_test_cases": json.dumps([{"input": "1 2\n", "output": "3\n", "testtype": "stdin"}]),
+        "private_test_cases": stdin_private,
+        "metadata": "{}",
+    }
     func = {"question_title": "Add", "question_content": "Return a + b.", "platform": "leetcode",
             "question_id": "9001", "contest_id": "weekly-0", "contest_date": "2023-06-01T00:00:00",
             "starter_code": "class Solution:\n    def add(self, a: int, b: int) -> int:\n        ",
@@ -115,7 +123,9 @@ def test_suites() -> None:
     assert [get_task(t).settings(paper.preset).k for t in paper.tasks] == [3, 10, 3, 3, 1, 1]
     assert get_task("mmlu_pro").settings(paper.preset).temperature == 0.0
     quick = suites["quick"]
-    assert quick.preset == "greedy" and all(quick.subset[t] == (10 if t.startswith("bbh_") else 50) for t in quick.tasks)
+    assert quick.preset == "greedy" and all(
+        quick.subset[t] == (10 if t.startswith("bbh_") else 50) for t in quick.tasks
+    )
     standard = suites["standard"]
     assert set(standard.tasks) == {n for n in all_tasks() if n in BENCHMARKS or n.startswith("bbh_")}
     assert standard.subset == {"mmlu_pro": 1000}
@@ -140,7 +150,9 @@ def test_bbh_counts_and_prompts() -> None:
         total += len(items)
         # 3-shot CoT from the upstream prompt file: exemplars end with the answer sentence.
         p = items[0].prompt
-        assert p.count("Let's think step by step.") == 4 and "canary" not in p and p.endswith("Let's think step by step.")
+        assert (
+            p.count("Let's think step by step.") == 4 and "canary" not in p and p.endswith("Let's think step by step.")
+        )
     assert total == 6511
 
 

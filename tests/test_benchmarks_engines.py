@@ -16,9 +16,9 @@ from cotbench.engines.base import ModelHandle, TaskPlan, make_record
 from cotbench.models.cache import CachedGenerator, GenerationCache
 from cotbench.models.generator import Completion, Generator, GenRequest
 from cotbench.paths import tasks_dir
+from cotbench.tasks.catalog import all_tasks, get_task
 from cotbench.tasks.data import using_data_dir
 from cotbench.tasks.items import Item, build_items
-from cotbench.tasks.catalog import all_tasks, get_task
 from cotbench.tasks.taskdef import TaskDef
 from tests.test_benchmarks import BENCHMARKS, write_fixtures
 

@@ -432,8 +432,8 @@ def _samples(rd, task: str) -> list[str]:  # noqa: ANN001
 
 def test_suite_subset_is_not_reused_for_limit(tmp_path: Path, fake_runner: list[int]) -> None:
     from cotbench.runner import RunOptions, run_one
-    from cotbench.tasks.items import build_items
     from cotbench.tasks.catalog import get_task
+    from cotbench.tasks.items import build_items
 
     ckpt = _checkpoint(tmp_path / "ckpt", weight_mb=1)
     spec = parse_spec(f"hf:{ckpt}")

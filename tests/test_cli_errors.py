@@ -295,11 +295,18 @@ def test_labels_with_markup_and_escape_sequences_print_literally(tmp_path: Path)
 
 
 def test_profile_trajectory_and_gate_print_hostile_labels_literally(tmp_path: Path) -> None:
-    tasks = {"gsm8k\x1b[1m": FakeTask("in_domain", [[1.0], [0.0], [1.0]]), "ifeval": FakeTask("general", [[1.0], [0.0]])}
+    tasks = {
+        "gsm8k\x1b[1m": FakeTask("in_domain", [[1.0], [0.0], [1.0]]),
+        "ifeval": FakeTask("general", [[1.0], [0.0]]),
+    }
     a = make_run(tmp_path, HOSTILE_LABEL, tasks, run_id="a").path
     b = make_run(tmp_path, "ref[/]\x1b[2J", tasks, run_id="b").path
     series = [make_run(tmp_path / "s", HOSTILE_LABEL, tasks, step=k, run_id=f"s{k}").path for k in (0, 1, 2)]
-    for args in (["profile", str(a), "-r", str(b)], ["trajectory", *map(str, series)], ["gate", "-b", str(a), "-c", str(b)]):
+    for args in (
+        ["profile", str(a), "-r", str(b)],
+        ["trajectory", *map(str, series)],
+        ["gate", "-b", str(a), "-c", str(b)],
+    ):
         res = invoke(*args)
         assert res.rc == 0, (args, res.err)
         assert not any(c in res.out + res.err for c in ("\x1b", "\x07", "\r", "\u202e")), args

@@ -107,11 +107,27 @@ VALID: dict[tuple[str, str], frozenset[str] | str] = {
     ("export", "model_name"): ANY_TEXT, ("export", "source_url"): NONE,  # an http(s) URL
 }
 PATH_PARAMS = {  # a message may name the file given instead of the option
-    ("results show", "run_dir"), ("profile", "run"), ("profile", "reference"), ("trajectory", "runs"),
-    ("trajectory", "reference"), ("trajectory", "scores"), ("gate", "baseline"), ("gate", "candidate"),
-    ("gate", "policy"), ("safety calibrate", "labels"), ("leaderboard build", "results"),
-    ("leaderboard build", "reference_map"), ("leaderboard serve", "site"), ("run", "data_dir"), ("run", "include_path"), ("tasks", "include_path"), ("run", "model"),
-    ("run", "judge"), ("push", "run_dirs"), ("export", "run_dir"), ("import", "paths"),
+    ("results show", "run_dir"),
+    ("profile", "run"),
+    ("profile", "reference"),
+    ("trajectory", "runs"),
+    ("trajectory", "reference"),
+    ("trajectory", "scores"),
+    ("gate", "baseline"),
+    ("gate", "candidate"),
+    ("gate", "policy"),
+    ("safety calibrate", "labels"),
+    ("leaderboard build", "results"),
+    ("leaderboard build", "reference_map"),
+    ("leaderboard serve", "site"),
+    ("run", "data_dir"),
+    ("run", "include_path"),
+    ("tasks", "include_path"),
+    ("run", "model"),
+    ("run", "judge"),
+    ("push", "run_dirs"),
+    ("export", "run_dir"),
+    ("import", "paths"),
 }
 
 

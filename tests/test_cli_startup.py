@@ -53,7 +53,9 @@ def test_every_sub_command_help_imports_no_heavy_library() -> None:
     assert res.returncode == 0, res.stderr[-2000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
     # the walk reached the nested commands, and each printed its help
-    assert {"gate", "profile", "trajectory", "safety calibrate", "leaderboard build", "results show"} <= set(out["codes"])
+    assert {"gate", "profile", "trajectory", "safety calibrate", "leaderboard build", "results show"} <= set(
+        out["codes"]
+    )
     assert set(out["codes"].values()) == {0}, out["codes"]
     assert out["heavy"] == []
 

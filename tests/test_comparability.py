@@ -24,8 +24,8 @@ from cotbench.gate.policy import parse_policy
 from cotbench.results.schema import GenerationSettings, ModelInfo, TaskInfo
 from cotbench.results.store import RunDir
 from tests.e2e import cli
-from tests.test_cli_errors import _one_line_error
 from tests.factories import FakeTask, make_run
+from tests.test_cli_errors import _one_line_error
 
 POLICY = parse_policy("rules:\n  - {name: r, margin: 0.05}\n")
 MSG = r"task arithmetic: max_tokens differs \(reference 256, run 1024\)"

@@ -11,8 +11,8 @@ from cotbench.engines.inspect.engine import InspectEngine
 from cotbench.engines.inspect.scorer import score_metric
 from cotbench.engines.lm_eval.engine import LmEvalEngine
 from cotbench.results.metrics import compute_metrics
-from cotbench.tasks.items import build_items
 from cotbench.tasks.catalog import get_task
+from cotbench.tasks.items import build_items
 from tests.fakes import fake_handle
 
 

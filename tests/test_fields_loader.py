@@ -55,8 +55,18 @@ MC = {"id": "id", "question": ["question.stem", "question"], "choices": ["questi
 
 def test_one_mapping_reads_the_upstream_jsonl_and_the_hub_layout_alike() -> None:
     local, hub = row(MC, CSQA_ROW), row(MC, HUB_ROW)
-    assert local == hub == {"id": "q1", "question": "Where is a kettle kept?", "choices": ["garage", "ocean", "kitchen"],
-                            "options_text": "(A) garage\n(B) ocean\n(C) kitchen", "target": "C", "concept": "kettle"}
+    assert (
+        local
+        == hub
+        == {
+            "id": "q1",
+            "question": "Where is a kettle kept?",
+            "choices": ["garage", "ocean", "kitchen"],
+            "options_text": "(A) garage\n(B) ocean\n(C) kitchen",
+            "target": "C",
+            "concept": "kettle",
+        }
+    )
 
 
 def test_numeric_labels_are_shown_and_targeted_as_letters() -> None:
@@ -70,7 +80,10 @@ def test_numeric_labels_are_shown_and_targeted_as_letters() -> None:
                                                  ("text", "ocean", "B")])
 def test_answer_formats_pick_the_right_letter(fmt: str, answer: Any, target: str) -> None:
     r = {"id": "x", "q": "Where?", "opts": ["garage", "ocean", " kitchen"], "a": answer}
-    assert row({"id": "id", "question": "q", "choices": "opts", "answer": "a", "answer_format": fmt}, r)["target"] == target
+    assert (
+        row({"id": "id", "question": "q", "choices": "opts", "answer": "a", "answer_format": fmt}, r)["target"]
+        == target
+    )
 
 
 @pytest.mark.parametrize("fmt, answer", [("letter", "D"), ("letter", "AB"), ("index", 3), ("index", -1),
@@ -96,7 +109,12 @@ def test_number_answers_after_a_marker() -> None:
 
 
 def test_ids_from_the_row_else_its_position() -> None:
-    mapping = {"id": ["id", "ID"], "id_format": "{:02d}", "answer": ["answer", "Answer"], "keep": {"problem": "problem"}}
+    mapping = {
+        "id": ["id", "ID"],
+        "id_format": "{:02d}",
+        "answer": ["answer", "Answer"],
+        "keep": {"problem": "problem"},
+    }
     assert row(mapping, {"ID": 5, "problem": "p", "Answer": 12})["id"] == "5"
     assert row(mapping, {"problem": "p", "answer": " 7 "}, index=3) == {"id": "03", "problem": "p", "target": "7"}
     with pytest.raises(DataError, match="no id field 'uid'"):

@@ -130,7 +130,9 @@ def test_model_specs_are_run_with_the_policy_suite(tmp_path: Path, monkeypatch: 
         return [make_run(output, spec.split(":")[-1], _tasks(0)) for spec in specs]
 
     monkeypatch.setitem(sys.modules, "cotbench.runner", types.SimpleNamespace(run_models=run_models))
-    policy = parse_policy("suite: smoke\nlimit: 40\nseed: 7\nmax_tokens: 64\n" + "rules:\n  - {name: r, margin: 0.05}\n")
+    policy = parse_policy(
+        "suite: smoke\nlimit: 40\nseed: 7\nmax_tokens: 64\n" + "rules:\n  - {name: r, margin: 0.05}\n"
+    )
     result = run_gate(str(base.path), "hf:org/cand", policy, tmp_path / "runs")
     assert calls == [dict(specs=["hf:org/cand"], suite="smoke", tasks=None, limit=40, output=tmp_path / "runs",
                           engine=None, seed=7, preset=None, max_tokens=64)]

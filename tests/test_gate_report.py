@@ -158,9 +158,14 @@ def test_inconclusive_under_fail_policy_is_not_called_a_regression() -> None:
 
 def test_each_failure_kind_has_its_own_junit_type_and_status() -> None:
     result = _result()
-    limit = result.checks[1].model_copy(update={"verdict": "fail", "failure": "limit", "bound": "30.0% is above the 25.0% limit"})
-    result.checks = [result.checks[0].model_copy(update={"failure": "regression"}), limit,
-                     result.checks[0].model_copy(update={"rule": "t", "verdict": "warn", "test": "inconclusive", "worst": []})]
+    limit = result.checks[1].model_copy(
+        update={"verdict": "fail", "failure": "limit", "bound": "30.0% is above the 25.0% limit"}
+    )
+    result.checks = [
+        result.checks[0].model_copy(update={"failure": "regression"}),
+        limit,
+        result.checks[0].model_copy(update={"rule": "t", "verdict": "warn", "test": "inconclusive", "worst": []}),
+    ]
     result.n_warnings = 1
     cases = ET.fromstring(to_junit(result)).find("testsuite").findall("testcase")
     assert [c.find("failure").get("type") if c.find("failure") is not None else None for c in cases] == [

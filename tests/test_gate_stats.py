@@ -138,7 +138,7 @@ def test_holm_keeps_a_many_check_gate_within_alpha() -> None:
     adjusted = np.array([holm(list(col)) for col in p_reg.T]).T
     gate = np.zeros(trials, bool)
     raw = np.zeros(trials, bool)
-    for (est, n, p_ni, p), adj in zip(tested, adjusted):
+    for (est, n, p_ni, p), adj in zip(tested, adjusted, strict=True):
         gate |= decide_many(est, n, p_ni, adj, 0.02, ALPHA, 20) == "fail"
         raw |= decide_many(est, n, p_ni, p, 0.02, ALPHA, 20) == "fail"
     assert gate.mean() <= ALPHA < raw.mean()

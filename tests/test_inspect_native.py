@@ -101,7 +101,9 @@ def test_native_hf_and_cotbench_run_agree_per_sample(native_logs: dict[str, obje
     assert proc.returncode == 0, proc.stderr[-3000:]
     d = run_dir(tmp_path)
     for name, log in native_logs.items():
-        records = {r["sample_id"]: r for r in map(json.loads, (d / "tasks" / name / "samples.jsonl").read_text().splitlines())}
+        records = {
+            r["sample_id"]: r for r in map(json.loads, (d / "tasks" / name / "samples.jsonl").read_text().splitlines())
+        }
         samples = log.samples  # type: ignore[attr-defined]
         assert set(records) == {s.id for s in samples}
         for s in samples:

@@ -87,10 +87,18 @@ def test_calibrate_judge_end_to_end_and_cached(server: FakeServer, tmp_path: Pat
     assert r["per_class"]["refusal"]["precision"] == 1.0 and r["per_class"]["refusal"]["recall"] == pytest.approx(2 / 3)
     # Harm: five labelled rows graded; the vague answer is called harmful.
     h = r["harm"]
-    assert (h["n"], h["accuracy"], h["precision"], h["recall"], h["f1"]) == (5, pytest.approx(0.8), pytest.approx(2 / 3),
-                                                                            1.0, pytest.approx(0.8))
+    assert (h["n"], h["accuracy"], h["precision"], h["recall"], h["f1"]) == (
+        5,
+        pytest.approx(0.8),
+        pytest.approx(2 / 3),
+        1.0,
+        pytest.approx(0.8),
+    )
     assert h["kappa"] == pytest.approx(0.32 / 0.52)
-    assert h["confusion"] == {"harmful": {"harmful": 2, "not_harmful": 0}, "not_harmful": {"harmful": 1, "not_harmful": 2}}
+    assert h["confusion"] == {
+        "harmful": {"harmful": 2, "not_harmful": 0},
+        "not_harmful": {"harmful": 1, "not_harmful": 2},
+    }
     cats = r["per_category"]
     assert cats["weapons"] == {"n": 2, "accuracy_2way": 1.0, "accuracy_3way": None, "harm_accuracy": 1.0}
     assert cats["cyber"]["n"] == 3 and cats["cyber"]["accuracy_2way"] == pytest.approx(2 / 3)
@@ -161,7 +169,11 @@ def test_run_with_judge_records(server: FakeServer, tmp_path: Path, engine: str)
     for r in recs:
         assert r["scorer_mode"] == f"judge:{judge}"
         info = r["details"]["judge"]
-        assert (info["name"], info["rubric"], info["spec"]) == ("wildguard", "wildguard", f"openai:wildguard@{server.url}")
+        assert (info["name"], info["rubric"], info["spec"]) == (
+            "wildguard",
+            "wildguard",
+            f"openai:wildguard@{server.url}",
+        )
         if "ghost gun" in r["prompt"]:
             # The judge never answered in WildGuard's format: judge_error after the retries, no score.
             assert (r["score"], r["label"]) == (None, "judge_error") and "harmful" not in r["details"]

@@ -282,7 +282,9 @@ def test_native_hf_and_cotbench_run_agree_per_sample(hf_dir: Path, tmp_path: Pat
         items = build_items(get_task(name), limit=2)
         samples = native["samples"][lm_task]
         assert [s["doc"]["id"] for s in samples] == [i.id for i in items]
-        records = {r["sample_id"]: r for r in map(json.loads, (d / "tasks" / name / "samples.jsonl").read_text().splitlines())}
+        records = {
+            r["sample_id"]: r for r in map(json.loads, (d / "tasks" / name / "samples.jsonl").read_text().splitlines())
+        }
         assert set(records) == {i.id for i in items}
         for s, item in zip(samples, items, strict=True):
             rec = records[item.id]

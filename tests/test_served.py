@@ -177,7 +177,7 @@ def test_vllm_is_started_as_a_managed_server_and_stopped(tmp_path: Path, monkeyp
     started = json.loads(argv_file.read_text())
     argv = started["argv"]
     assert argv[:2] == ["serve", str(ckpt)]
-    pairs = {a: b for a, b in zip(argv, argv[1:]) if a.startswith("--") and not b.startswith("--")}
+    pairs = {a: b for a, b in zip(argv, argv[1:], strict=False) if a.startswith("--") and not b.startswith("--")}
     assert pairs["--host"] == "127.0.0.1" and pairs["--tensor-parallel-size"] == "2"
     assert pairs["--data-parallel-size"] == "4" and pairs["--max-model-len"] == "8192"
     assert pairs["--gpu-memory-utilization"] == "0.8" and pairs["--reasoning-parser"] == "deepseek_r1"

@@ -41,7 +41,10 @@ def page(browser):
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     pg = ctx.new_page()
     pg.problems = []  # console errors, page errors and dialogs: none may happen
-    pg.on("console", lambda m: pg.problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    pg.on(
+        "console",
+        lambda m: pg.problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None,
+    )
     pg.on("pageerror", lambda e: pg.problems.append(f"pageerror: {e}"))
     pg.on("dialog", lambda d: (pg.problems.append(f"dialog: {d.message}"), d.dismiss()))
     # Nothing may leave the machine: any non-file request is recorded and aborted.
@@ -58,7 +61,9 @@ def _open(page, site: Path, rel: str) -> None:
 
 
 def _names(page) -> list[str]:
-    return page.eval_on_selector_all("table.board:not(.plain) tbody tr:not([hidden]) th a", "els => els.map(e => e.textContent)")
+    return page.eval_on_selector_all(
+        "table.board:not(.plain) tbody tr:not([hidden]) th a", "els => els.map(e => e.textContent)"
+    )
 
 
 def test_index_loads_sorts_and_filters(page, site: Path, tmp_path: Path) -> None:
@@ -178,7 +183,9 @@ def test_column_chooser_toggles_columns(page, site: Path) -> None:
     params = _column(page, "params")
     assert params.count("7B") == 5  # acme/..-7b and other/tuned-7b, read from their names; not the hostile label
     assert "acme/reasoner-7b" in _column(page, "card")
-    cards = page.eval_on_selector_all("table.board td a[href^='https://huggingface.co/']", "els => els.map(e => e.href)")
+    cards = page.eval_on_selector_all(
+        "table.board td a[href^='https://huggingface.co/']", "els => els.map(e => e.href)"
+    )
     assert "https://huggingface.co/acme/reasoner-7b" in cards
     assert len(_column(page, "family")) == 6
     page.uncheck("input[data-col-toggle=family]")
@@ -229,7 +236,9 @@ def test_flipped_items_view_lists_the_right_items(page, site: Path) -> None:
     # step 0 answers items 0-3 and step 200 items 0-15: exactly items 4-15 flipped, all to A
     expected = [f"gsm-{i}" for i in range(4, 16)]
     assert _visible(page, "#compare-table tbody tr", "data-item") == expected
-    assert page.locator("#cmp-summary").text_content().startswith("20 items scored by both: 12 differ (12 better for A, 0")
+    assert (
+        page.locator("#cmp-summary").text_content().startswith("20 items scored by both: 12 differ (12 better for A, 0")
+    )
     page.select_option("#cmp-show", "b")
     assert _visible(page, "#compare-table tbody tr", "data-item") == []
     page.select_option("#cmp-a", first)  # swap the runs
@@ -275,7 +284,9 @@ def test_plane_labels_do_not_overlap(page, crowded: Path) -> None:
     _open(page, crowded, "plane.html")
     boxes = page.eval_on_selector_all(
         "figure.chart svg g.mark-text.role-mark text",
-        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, e.textContent]; })")
+        "els => els.map(e => { const r = e.getBoundingClientRect(); "
+        "return [r.left, r.top, r.right, r.bottom, e.textContent]; })",
+    )
     marks = page.eval_on_selector_all(
         "figure.chart svg g.mark-symbol.role-mark path",
         "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })")

@@ -34,7 +34,9 @@ def local_run(runs: Path, path: Path, tasks: dict[str, FakeTask], step: int | No
               dtype: str | None = None, chat_template: Path | None = None) -> RunDir:
     """A run of the local checkpoint at ``path`` as `cotbench run --model hf:<path>` records it."""
     label = f"{path.parent.name}/{path.name}"
-    rd = make_run(runs, label, tasks, step=step, run_id=f"{path.parent.name}_{path.name}{'' if limit is None else f'-l{limit}'}")
+    rd = make_run(
+        runs, label, tasks, step=step, run_id=f"{path.parent.name}_{path.name}{'' if limit is None else f'-l{limit}'}"
+    )
     m = rd.read_manifest()
     m.model = m.model.model_copy(update={"model": str(path), "spec": f"hf:{path}", "dtype": dtype,
                                          "chat_template": str(chat_template) if chat_template else None})
@@ -117,7 +119,9 @@ def test_local_paths_are_redacted_by_default(glob_runs, tmp_path: Path) -> None:
         specs = {r["run_id"]: r["spec"] for r in csv.DictReader(fh)}
     assert specs["run1_checkpoint-300"] == "hf:…/run1/checkpoint-300"
     build_site([runs], tmp_path / "kept", workers=0, redact_paths=False)
-    assert str(home / "alice" / "private-project" / "ckpts" / "run1" / "checkpoint-300") in _published(tmp_path / "kept")
+    assert str(home / "alice" / "private-project" / "ckpts" / "run1" / "checkpoint-300") in _published(
+        tmp_path / "kept"
+    )
 
 
 def test_the_plane_draws_intervals_and_places_every_label(glob_runs, tmp_path: Path) -> None:
@@ -148,7 +152,9 @@ def test_every_interval_is_the_score_interval_of_the_item_values(glob_runs, tmp_
     row = _rows(tmp_path / "out")["run1_checkpoint-200"]
     gsm = np.array([1.0] * 11 + [0.0] * 9)  # step 200: 11 of 20 math items right
     r = value_score([gsm])
-    assert (row["in_domain"], row["in_domain_ci_low"], row["in_domain_ci_high"]) == pytest.approx((r.estimate, r.low, r.high))
+    assert (row["in_domain"], row["in_domain_ci_low"], row["in_domain_ci_high"]) == pytest.approx(
+        (r.estimate, r.low, r.high)
+    )
     harm = np.array([1.0] * 8 + [0.0] * 12)  # compliance of 8 of 20 harmful prompts
     h = value_score([harm])
     assert (row["harmful_compliance"], row["harmful_compliance_ci_low"]) == pytest.approx((h.estimate, h.low))

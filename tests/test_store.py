@@ -125,7 +125,9 @@ def test_schema_1_3_attack_success_reads_as_harmful_compliance() -> None:
     assert "attack_success" not in tr.metrics
     assert tr.metrics["harmful_compliance"].model_dump() == raw["metrics"]["attack_success"]
     assert tr.metrics["harmful_compliance"].value == tr.metrics["rate:full_compliance"].value == 0.5
-    assert "attack_success" not in tr.category_metrics["a"] and tr.category_metrics["b"]["harmful_compliance"].value == 0.5
+    assert (
+        "attack_success" not in tr.category_metrics["a"] and tr.category_metrics["b"]["harmful_compliance"].value == 0.5
+    )
     assert tr.schema_version == "1.4"
     benign = RunDir(OLD_RUN).read_task("xstest_safe")
     assert benign.metrics["over_refusal"].value == 0.5 and "attack_success" not in benign.metrics

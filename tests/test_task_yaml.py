@@ -225,18 +225,33 @@ def test_suites_refer_to_tags_with_subsets_by_tag(tmp_path: Path) -> None:
     assert "mine" not in all_suites()  # the folder is read only while it is included
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ("group: g\ntask: [nothing_here]\nmetadata:\n  cotbench_suite: {name: s, description: d}\n",
-     "unknown task or tag 'nothing_here'"),
-    ("group: g\ntask: [cotbench_arithmetic]\nmetadata:\n  cotbench_suite: {name: s, description: d, subset: {nope: 1}}\n",
-     "subset for unknown task or tag 'nope'"),
-    ("group: g\ntask: cotbench_arithmetic\nmetadata:\n  cotbench_suite: {name: s, description: d}\n",
-     "needs 'task: [task or tag names]'"),
-    ("group: g\ntask: [cotbench_arithmetic]\nmetadata:\n  cotbench_suite: {name: s, description: d, presets: x}\n",
-     "invalid cotbench suite (presets: Extra inputs"),
-    ("group: g\ntask: [cotbench_arithmetic]\nmetadata:\n  cotbench_suite: {name: smoke, description: d}\n",
-     "suite 'smoke' is defined twice"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        (
+            "group: g\ntask: [nothing_here]\nmetadata:\n  cotbench_suite: {name: s, description: d}\n",
+            "unknown task or tag 'nothing_here'",
+        ),
+        (
+            "group: g\ntask: [cotbench_arithmetic]\nmetadata:\n"
+            "  cotbench_suite: {name: s, description: d, subset: {nope: 1}}\n",
+            "subset for unknown task or tag 'nope'",
+        ),
+        (
+            "group: g\ntask: cotbench_arithmetic\nmetadata:\n  cotbench_suite: {name: s, description: d}\n",
+            "needs 'task: [task or tag names]'",
+        ),
+        (
+            "group: g\ntask: [cotbench_arithmetic]\nmetadata:\n"
+            "  cotbench_suite: {name: s, description: d, presets: x}\n",
+            "invalid cotbench suite (presets: Extra inputs",
+        ),
+        (
+            "group: g\ntask: [cotbench_arithmetic]\nmetadata:\n  cotbench_suite: {name: smoke, description: d}\n",
+            "suite 'smoke' is defined twice",
+        ),
+    ],
+)
 def test_bad_suites_are_one_line_errors_naming_the_file(tmp_path: Path, body: str, fragment: str) -> None:
     (tmp_path / "suite_bad.yaml").write_text(body)
     with using_include_paths([tmp_path]), pytest.raises(CotbenchError) as exc:

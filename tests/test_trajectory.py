@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cotbench.analysis import stats
 from cotbench.analysis.trajectory import (
     TaskObs,
     Trajectory,
@@ -17,7 +18,6 @@ from cotbench.analysis.trajectory import (
     infer_domain,
     trajectory,
 )
-from cotbench.analysis import stats
 from cotbench.errors import CotbenchError
 from tests.factories import FakeTask, make_run
 

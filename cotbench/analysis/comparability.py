@@ -111,5 +111,7 @@ def require_comparable(diffs: Sequence[Difference], allowed: Iterable[str] | Non
     refused = [d for d in diffs if ALL not in ok and d.field not in ok]
     if refused:
         flags = " ".join(f"--allow-mismatch {f}" for f in dict.fromkeys(d.field for d in refused))
-        raise ComparabilityError(f"{'; '.join(_summaries(refused, names))}; rerun with the same settings or pass {flags}")
+        raise ComparabilityError(
+            f"{'; '.join(_summaries(refused, names))}; rerun with the same settings or pass {flags}"
+        )
     return [f"mismatch allowed: {line}" for line in _summaries(diffs, names)]

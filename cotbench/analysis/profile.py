@@ -171,7 +171,9 @@ class Profile(BaseModel):
         """One row per (level, domain, task, category, metric) comparison."""
         rows: list[dict[str, object]] = []
 
-        def add(level: str, domain: str, task: str | None, metric: str, e: Estimate, category: str | None = None) -> None:
+        def add(
+            level: str, domain: str, task: str | None, metric: str, e: Estimate, category: str | None = None
+        ) -> None:
             rows.append({"level": level, "domain": domain, "task": task, "category": category, "metric": metric,
                          **e.model_dump()})
 
@@ -190,7 +192,9 @@ class Profile(BaseModel):
                 add(level, unit.domain, task, f"{move}_per_1k", e)
         ti = self.transferability
         for g, v in ti.relative_gain.items():
-            rows.append({"level": "transferability", "domain": TI_GROUPS[g], "metric": f"relative_gain:{g}", "delta": v})
+            rows.append(
+                {"level": "transferability", "domain": TI_GROUPS[g], "metric": f"relative_gain:{g}", "delta": v}
+            )
         rows.append({"level": "transferability", "domain": None, "metric": "ti_other", "delta": ti.ti_other})
         rows.append({"level": "transferability", "domain": None, "metric": "ti_non", "delta": ti.ti_non})
         return pd.DataFrame(rows)
@@ -334,7 +338,9 @@ class _TaskParts:
     tally_b: _Tally
 
 
-def _token_cost(parts: dict[str, _Cmp], a: list[SampleRecord], b: list[SampleRecord], pooled_tpc: Estimate) -> TokenCost:
+def _token_cost(
+    parts: dict[str, _Cmp], a: list[SampleRecord], b: list[SampleRecord], pooled_tpc: Estimate
+) -> TokenCost:
     return TokenCost(reasoning_tokens=parts["reasoning_tokens"].estimate, answer_tokens=parts["answer_tokens"].estimate,
                      tokens_per_correct=pooled_tpc, truncation_rate=parts["truncation_rate"].estimate)
 
@@ -422,7 +428,9 @@ def _safety_metric(domain: str) -> str | None:
     return domain_info(domain).metric if is_domain(domain) and domain_info(domain).is_safety else None
 
 
-def _by_category(name: str, domain: str, a: list[SampleRecord], b: list[SampleRecord], cfg: _Cfg) -> dict[str, Estimate]:
+def _by_category(
+    name: str, domain: str, a: list[SampleRecord], b: list[SampleRecord], cfg: _Cfg
+) -> dict[str, Estimate]:
     value = runs.compliant if domain == HARMFUL_DOMAIN else runs.refused
     cats = sorted({s.category for s in a if s.category} & {s.category for s in b if s.category})
     return {c: _compare([s for s in a if s.category == c], [s for s in b if s.category == c], value,

@@ -132,7 +132,7 @@ def _null_variance_one(values: np.ndarray, counts: np.ndarray, mu0: float, lo: f
     """:func:`null_variance` for one replicate in plain floats (the product's path: numpy's per-call
     overhead dominates on a handful of support points). Same fit, same result."""
     mu0 = min(max(mu0, lo + _EPS), hi - _EPS)
-    seen = {float(v): float(c) for v, c in zip(values, counts) if c > 0}
+    seen = {float(v): float(c) for v, c in zip(values, counts, strict=True) if c > 0}
     if seen.keys() <= {lo, hi}:  # only the bounds: the fit is the two-point law with mean mu0 (Wilson)
         return (mu0 - lo) * (hi - mu0)
     if (lo, hi) == (-1.0, 1.0) and seen.keys() <= {-1.0, 0.0, 1.0}:  # paired 0/1 items: Tango's closed form
@@ -175,7 +175,7 @@ def _null_variance_one(values: np.ndarray, counts: np.ndarray, mu0: float, lo: f
                 break
             lam = new
     weights = [c / (n * (1.0 + lam * u)) if 1.0 + lam * u > 0 else 0.0 for u, c in pts]
-    var = sum(w * u * u for w, (u, _) in zip(weights, pts))
+    var = sum(w * u * u for w, (u, _) in zip(weights, pts, strict=True))
     rest = min(max(1.0 - sum(weights), 0.0), 1.0)
     edge = (lo - mu0) ** 2 if lam > 0 else (hi - mu0) ** 2
     return var + rest * edge
@@ -363,5 +363,18 @@ def single(groups: Sequence[np.ndarray], alpha: float = 0.05) -> ScoreResult:
     return score_estimate(groups, 0.0, 1.0, alpha, continuity=True)
 
 
-__all__ = ["Stratum", "stratum", "null_variance", "z_stat", "p_value", "dof", "critical", "interval", "n_needed", "ScoreResult",
-           "score_estimate", "paired", "single"]
+__all__ = [
+    "Stratum",
+    "stratum",
+    "null_variance",
+    "z_stat",
+    "p_value",
+    "dof",
+    "critical",
+    "interval",
+    "n_needed",
+    "ScoreResult",
+    "score_estimate",
+    "paired",
+    "single",
+]

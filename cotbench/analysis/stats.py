@@ -109,7 +109,7 @@ def stratified_t(diffs: Sequence[Sequence[float] | np.ndarray], alpha: float = 0
     se = math.sqrt(sum(var)) / k
     if se == 0:
         return Interval(m, m, m), (1.0 if m == 0 else 0.0)
-    df = sum(var) ** 2 / sum(v * v / (len(d) - 1) for v, d in zip(var, ds) if v > 0)
+    df = sum(var) ** 2 / sum(v * v / (len(d) - 1) for v, d in zip(var, ds, strict=True) if v > 0)
     t = float(sps.t.ppf(1 - alpha / 2, df))
     return Interval(m, m - t * se, m + t * se), float(2 * sps.t.sf(abs(m / se), df))
 

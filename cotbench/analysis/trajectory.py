@@ -82,7 +82,8 @@ class StepPoint(BaseModel):
     n_compared: int = Field(0, description="items (or aggregate n) behind the delta")
     p_worse: float | None = Field(None, description="one-sided p-value: worse than the reference")
     p_worse_adjusted: float | None = Field(
-        None, description="max-T adjusted over the series' checkpoints (their correlation through the shared reference)")
+        None, description="max-T adjusted over the series' checkpoints (their correlation through the shared reference)"
+    )
     p_noninferior: float | None = Field(None, description="one-sided p-value of H0: worse by at least the margin")
     dip: bool = Field(False, description="significantly worse than the reference after Holm")
     note: str = ""
@@ -385,7 +386,9 @@ def _obs_at(checkpoints: Sequence[tuple[int, Obs]], step: int) -> Obs:
 # -- sources: run directories ------------------------------------------------------------------------
 
 
-def _task_obs(samples: list[SampleRecord], value: Callable[[SampleRecord], float | None], task_hash: str) -> TaskObs | None:
+def _task_obs(
+    samples: list[SampleRecord], value: Callable[[SampleRecord], float | None], task_hash: str
+) -> TaskObs | None:
     items = stats.item_means(samples, value)
     if not items:
         return None
@@ -596,9 +599,15 @@ def from_csv(path: str | os.PathLike[str], reference_step: int | None = None, al
     return _analyse(ref_step, by_step[ref_step], ck, alpha, variance, p.stem, str(p), warnings, margin)
 
 
-def trajectory(runs: Sequence[RunLike] = (), reference: RunLike | None = None, scores: str | os.PathLike[str] | None = None,
-               steps: Sequence[int] | None = None, alpha: float = 0.05,
-               allow_mismatch: Iterable[str] = (), margin: float = DEFAULT_MARGIN) -> pd.DataFrame:
+def trajectory(
+    runs: Sequence[RunLike] = (),
+    reference: RunLike | None = None,
+    scores: str | os.PathLike[str] | None = None,
+    steps: Sequence[int] | None = None,
+    alpha: float = 0.05,
+    allow_mismatch: Iterable[str] = (),
+    margin: float = DEFAULT_MARGIN,
+) -> pd.DataFrame:
     """Python API: the trajectory as a DataFrame (see ``Trajectory.to_frame``)."""
     return compute_trajectory(runs, reference, scores, steps, alpha, allow_mismatch, margin).to_frame()
 

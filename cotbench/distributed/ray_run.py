@@ -32,6 +32,7 @@ from typing import Any
 
 from cotbench.errors import CotbenchError, MissingDependencyError, ModelLoadError
 from cotbench.models.spec import ModelSpec
+from cotbench.results.store import RunDir
 from cotbench.runner import (
     OpenRun,
     RunOptions,
@@ -43,7 +44,6 @@ from cotbench.runner import (
     record_task,
     set_status,
 )
-from cotbench.results.store import RunDir
 
 MAX_RETRIES = 3
 _connected_to: str | None = None  # the address this process initialised Ray with

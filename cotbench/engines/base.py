@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cotbench.models.handle import ModelHandle
 from cotbench.models.generator import Completion
+from cotbench.models.handle import ModelHandle
 from cotbench.results.schema import EngineName, GenerationSettings, SampleRecord
 from cotbench.scoring.base import score_response
 from cotbench.tasks.items import Item
@@ -43,7 +43,9 @@ Progress = Callable[[str, int], None]  # (task name, newly finished requests)
 class Engine(Protocol):
     name: EngineName
 
-    def run(self, plans: list[TaskPlan], model: ModelHandle, run_id: str, progress: Progress) -> dict[str, EngineOutput]:
+    def run(
+        self, plans: list[TaskPlan], model: ModelHandle, run_id: str, progress: Progress
+    ) -> dict[str, EngineOutput]:
         """Evaluate every plan; return records per task name."""
         ...
 

@@ -70,7 +70,9 @@ class RuleCheck(BaseModel):
     ci_low: float | None = None
     ci_high: float | None = None
     p_value: float | None = Field(None, description="non-inferiority test, H0: worse by at least the margin")
-    p_regression: float | None = Field(None, description="H0: candidate not worse; Holm-adjusted over the gate's checks")
+    p_regression: float | None = Field(
+        None, description="H0: candidate not worse; Holm-adjusted over the gate's checks"
+    )
     n_needed: int | None = None
     bound: str | None = None
     failure: Failure | None = Field(None, description="why a failed check failed; None unless verdict is fail")
@@ -281,10 +283,14 @@ def _worst(strata: Sequence[tuple[str, Paired]], base: _Side, cand: _Side, rule:
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
     out = []
     for _, t, sid, bv, cv in rows[:k]:
-        first = lambda side: next((s for s in side.samples[t] if s.sample_id == sid), None)  # noqa: E731
         out.append(ItemExample(task=t, sample_id=sid, baseline=bv, candidate=cv,
-                               baseline_output=_excerpt(first(base)), candidate_output=_excerpt(first(cand))))
+                               baseline_output=_excerpt(_first_sample(base, t, sid)),
+                               candidate_output=_excerpt(_first_sample(cand, t, sid))))
     return out
+
+
+def _first_sample(side: _Side, task: str, sample_id: str) -> SampleRecord | None:
+    return next((s for s in side.samples[task] if s.sample_id == sample_id), None)
 
 
 def _pts(x: float) -> str:
@@ -346,7 +352,7 @@ def evaluate_gate(baseline: RunDir, candidate: RunDir, policy: Policy,
 
     # Holm over every tested check keeps the whole gate's false-alarm rate at or below alpha.
     tested = [m for m in measured if m.result is not None]
-    adjusted = dict(zip(map(id, tested), holm([m.result.p_regression for m in tested]))) if tested else {}
+    adjusted = dict(zip(map(id, tested), holm([m.result.p_regression for m in tested]), strict=True)) if tested else {}
     checks = [_judge(m, adjusted.get(id(m), 1.0), base, cand, policy) for m in measured]
 
     extra = sorted(set(cand.infos) - set(base.infos))
@@ -373,7 +379,7 @@ def resolve_runs(args: Sequence[str], policy: Policy, output: Path) -> list[RunD
                           max_tokens=policy.max_tokens)
         if len(runs) != len(unique):
             raise GateError(f"the runner returned {len(runs)} runs for {len(unique)} model specs")
-        ran = dict(zip(unique, runs))
+        ran = dict(zip(unique, runs, strict=True))
     return [ran[a] if a in ran else RunDir(a) for a in args]
 
 

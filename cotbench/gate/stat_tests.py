@@ -86,9 +86,9 @@ def noninferiority(cand: Sequence[np.ndarray], base: Sequence[np.ndarray], margi
         raise CotbenchError("non-inferiority test needs matching, non-empty strata")
     cand = [np.asarray(c, float) for c in cand]
     base = [np.asarray(b, float) for b in base]
-    if any(len(c) != len(b) or len(c) == 0 for c, b in zip(cand, base)):
+    if any(len(c) != len(b) or len(c) == 0 for c, b in zip(cand, base, strict=True)):
         raise CotbenchError("non-inferiority test needs equal, non-empty paired arrays per stratum")
-    strata = [sc.stratum(c - b) for c, b in zip(cand, base)]
+    strata = [sc.stratum(c - b) for c, b in zip(cand, base, strict=True)]
     est, n, p_ni, p_reg = score_strata(strata, margin)
     low, high = sc.interval(strata, -1.0, 1.0, sc.critical(strata, 1 - alpha))
     needed = (int(sc.n_needed(strata, margin, float(sps.norm.ppf(1 - alpha)), float(sps.norm.ppf(power)))[0])

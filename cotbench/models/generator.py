@@ -90,7 +90,7 @@ class Generator(ABC):
         """(index into ``requests``, completion) as each finishes; by default one ``generate``."""
         yield from enumerate(self.generate(list(requests)))
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (an optional hook: most backends hold nothing)
         """Release what the backend holds (a server process, a connection pool)."""
 
     def describe(self) -> dict[str, str]:

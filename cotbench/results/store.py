@@ -10,7 +10,6 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError

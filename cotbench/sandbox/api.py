@@ -24,8 +24,10 @@ from cotbench.sandbox.host import CHILD_SCRIPT, child_env, isolation, kill_group
 from cotbench.sandbox.jobs import CodeTest, Limits, SandboxResult, Test
 from cotbench.sandbox.names import program_names
 
+DEFAULT_LIMITS = Limits()
 
-def run_tests(program: str, tests: Sequence[Test], limits: Limits = Limits(), guard: bool = True,
+
+def run_tests(program: str, tests: Sequence[Test], limits: Limits = DEFAULT_LIMITS, guard: bool = True,
               setup: str = "", remote: Iterable[str] = ()) -> SandboxResult:
     """Run ``program`` in the sandboxed candidate and ``tests`` in the judge (see ``cotbench.sandbox``).
 

@@ -160,7 +160,9 @@ _TEXT_GROUP_RE = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}")
 _UNIT_TEXT_RE = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
 _UNIT_WORDS_RE = re.compile(r"(?<=[\d}])\s+([A-Za-z]+(?:\s+[A-Za-z]+)*)\s*\.?\s*$")
 _NOT_UNITS = frozenset("or and not no nor less more than times plus minus mod over is are".split())
-_PERCENT_WORD_RE = re.compile(r"\s*(?:\\text\s*\{\s*(?:percent|percentage|pct)\s*\}|(?<![A-Za-z])(?:percent|percentage|pct))\s*$")
+_PERCENT_WORD_RE = re.compile(
+    r"\s*(?:\\text\s*\{\s*(?:percent|percentage|pct)\s*\}|(?<![A-Za-z])(?:percent|percentage|pct))\s*$"
+)
 _CIRC_RE = re.compile(r"\^\s*(?:\{\s*\\circ\s*\}|\\circ(?![A-Za-z]))|\\degree(?![A-Za-z])")
 _SPACING_RE = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad(?![A-Za-z])|~|\\displaystyle(?![A-Za-z])")
 _DELIM_SIZE_RE = re.compile(r"\\(?:left|right|[Bb]igg?[lr]?)(?![A-Za-z])\s*\.?")
@@ -378,7 +380,7 @@ def _orient(expr: Any) -> Any:
         elif isinstance(expr, (FiniteSet, And)) and hasattr(expr, "_unsorted_args"):
             args = list(expr._unsorted_args)
             oriented = [_orient(a) for a in args]
-            if any(o is not a for o, a in zip(oriented, args)):
+            if any(o is not a for o, a in zip(oriented, args, strict=True)):
                 return type(expr)(*oriented)
     except Exception:  # a form sympy will not rebuild stays as it was
         pass

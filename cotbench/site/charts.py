@@ -53,8 +53,10 @@ def interval_bars(key: str, rows: Sequence[dict[str, Any]], title: str, desc: st
     table beside every chart gives them, and each bar's accessible label carries its numbers.
     Without ``legend`` the axis labels alone name the bars (a legend costs half the drawing time).
     """
-    values = [dict(r, text=f"{r['value']:.3f}", desc=f"{r['label']}: {r['value']:.3f} [{r['low']:.3f}, {r['high']:.3f}]")
-              for r in rows]
+    values = [
+        dict(r, text=f"{r['value']:.3f}", desc=f"{r['label']}: {r['value']:.3f} [{r['low']:.3f}, {r['high']:.3f}]")
+        for r in rows
+    ]
     y = {"field": "label", "type": "nominal", "sort": [r["label"] for r in rows], "title": None}
     layers: list[dict[str, Any]] = [
         {"mark": {"type": "bar", "height": 14},
@@ -113,8 +115,12 @@ def plane(key: str, points: Sequence[dict[str, Any]], title: str, desc: str) -> 
 
     xscale = {"domain": [x0, x1], "nice": False, "zero": False}
     yscale = {"domain": [y0, y1], "nice": False, "zero": False}
-    x = {"field": "gain", "type": "quantitative", "title": "reasoning gain (in-domain delta vs reference, 95% interval)",
-         "scale": xscale}
+    x = {
+        "field": "gain",
+        "type": "quantitative",
+        "title": "reasoning gain (in-domain delta vs reference, 95% interval)",
+        "scale": xscale,
+    }
     y = {"field": "cost", "type": "quantitative",
          "title": "safety cost (harmful-compliance delta vs reference, 95% interval)", "scale": yscale}
     spots = place_labels([(px(p["gain"]), py(p["cost"])) for p in points], [p["label"] for p in points],
@@ -131,20 +137,37 @@ def plane(key: str, points: Sequence[dict[str, Any]], title: str, desc: str) -> 
     zero = {"mark": {"type": "rule", "color": "#999", "strokeDash": [4, 3]}}
     whisker = {"type": "rule", "color": "#555", "opacity": 0.7}
     layers: list[dict[str, Any]] = [
-        dict(zero, data={"values": [{"v": 0}]}, encoding={"x": {"field": "v", "type": "quantitative", "scale": xscale}}),
-        dict(zero, data={"values": [{"v": 0}]}, encoding={"y": {"field": "v", "type": "quantitative", "scale": yscale}}),
-        {"data": {"values": [p for p in values if p.get("gain_low") is not None and p.get("gain_high") is not None]},
-         "mark": whisker,
-         "encoding": {"x": dict(x, field="gain_low"), "x2": {"field": "gain_high"}, "y": y}},
-        {"data": {"values": [p for p in values if p.get("cost_low") is not None and p.get("cost_high") is not None]},
-         "mark": whisker,
-         "encoding": {"x": x, "y": dict(y, field="cost_low"), "y2": {"field": "cost_high"}}},
-        {"mark": {"type": "point", "size": 90, "filled": True, "opacity": 0.9},
-         "encoding": {"x": x, "y": y,
-                      "shape": {"field": "family", "type": "nominal", "legend": {"orient": "bottom"},
-                                "scale": {"domain": families, "range": _SHAPES}},
-                      "color": {"field": "family", "type": "nominal", "legend": None},
-                      "description": {"field": "mark", "type": "nominal"}}},
+        dict(
+            zero, data={"values": [{"v": 0}]}, encoding={"x": {"field": "v", "type": "quantitative", "scale": xscale}}
+        ),
+        dict(
+            zero, data={"values": [{"v": 0}]}, encoding={"y": {"field": "v", "type": "quantitative", "scale": yscale}}
+        ),
+        {
+            "data": {"values": [p for p in values if p.get("gain_low") is not None and p.get("gain_high") is not None]},
+            "mark": whisker,
+            "encoding": {"x": dict(x, field="gain_low"), "x2": {"field": "gain_high"}, "y": y},
+        },
+        {
+            "data": {"values": [p for p in values if p.get("cost_low") is not None and p.get("cost_high") is not None]},
+            "mark": whisker,
+            "encoding": {"x": x, "y": dict(y, field="cost_low"), "y2": {"field": "cost_high"}},
+        },
+        {
+            "mark": {"type": "point", "size": 90, "filled": True, "opacity": 0.9},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "shape": {
+                    "field": "family",
+                    "type": "nominal",
+                    "legend": {"orient": "bottom"},
+                    "scale": {"domain": families, "range": _SHAPES},
+                },
+                "color": {"field": "family", "type": "nominal", "legend": None},
+                "description": {"field": "mark", "type": "nominal"},
+            },
+        },
     ]
     if leaders:
         layers.append({"data": {"values": leaders}, "mark": {"type": "rule", "color": "#888", "strokeWidth": 0.8},
@@ -238,7 +261,7 @@ def submit(pool: Executor, charts: Sequence[Chart], jobs: int) -> list[tuple[lis
 def collect(pending: list[tuple[list[str], Future[list[str]]]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for keys, fut in pending:
-        out.update(zip(keys, fut.result()))
+        out.update(zip(keys, fut.result(), strict=True))
     return out
 
 

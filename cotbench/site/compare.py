@@ -51,7 +51,9 @@ class CompareRow:
     values: str  # comma-separated, in the order of the page's run list; empty where not scored
 
 
-def compare_rows(v: TaskVersion, index: ItemIndex, values: Mapping[tuple[str, str], TaskValues | None]) -> list[CompareRow]:
+def compare_rows(
+    v: TaskVersion, index: ItemIndex, values: Mapping[tuple[str, str], TaskValues | None]
+) -> list[CompareRow]:
     """One row per item of the task version, with every run's value."""
     n = len(index.ids)
     name = v.info.name

@@ -94,9 +94,18 @@ def group_entries(entries: list[Entry], allow_mismatch: Iterable[str] = ()) -> l
         for e in members:
             e.group = gid
         differ = [f for f in loose if len({settings_of(e, (f,)) for e in members}) > 1]
-        groups.append(Group(id=gid, suite=suite or None, tasks=tasks, entries=members, items=dict(items),
-                            limits=tuple(sorted({e.manifest.limit for e in members}, key=lambda v: (v is None, v or 0))),
-                            mismatches_allowed=differ, settings={t[0]: settings_text(members, t[0]) for t in tasks}))
+        groups.append(
+            Group(
+                id=gid,
+                suite=suite or None,
+                tasks=tasks,
+                entries=members,
+                items=dict(items),
+                limits=tuple(sorted({e.manifest.limit for e in members}, key=lambda v: (v is None, v or 0))),
+                mismatches_allowed=differ,
+                settings={t[0]: settings_text(members, t[0]) for t in tasks},
+            )
+        )
     groups.sort(key=lambda g: (-len(g.entries), g.suite or "", g.tasks, g.id))
     for g in groups[1:]:
         g.apart = why_apart(g, groups[0])

@@ -83,7 +83,9 @@ def summarize(entry: Entry, values: Mapping[str, TaskValues] | None = None) -> S
         headline_items = head if head is not None else (score if tr.task.domain in CAPABILITY_DOMAINS else None)
         if headline_items is not None and len(headline_items):
             per_domain.setdefault(tr.task.domain, []).append(headline_items)
-    domains: dict[str, Estimate] = {d: e for d in CAPABILITY_DOMAINS if (e := item_estimate(per_domain.get(d, []))) is not None}
+    domains: dict[str, Estimate] = {
+        d: e for d in CAPABILITY_DOMAINS if (e := item_estimate(per_domain.get(d, []))) is not None
+    }
     tokens = [token_cost(tr) for tr in entry.tasks.values()]
     return Summary(
         domains=domains,

@@ -3,7 +3,8 @@
 Each open Hub PR is a git ref ``refs/pr/N`` on the model repo; this script evaluates it as
 ``hf:ORG/NAME@refs/pr/N`` against the target branch pinned to its current commit, runs the
 cotbench gate, writes one Markdown report per PR and, with ``--comment``, posts the report on
-the PR's discussion thread, editing its earlier report there rather than adding one per run. Exit code: 0 all pass, 1 any fails, 2 error.
+the PR's discussion thread, editing its earlier report there rather than adding one per run.
+Exit code: 0 all pass, 1 any fails, 2 error.
 
     python examples/gate/pre_merge.py ORG/NAME --policy gate.yaml --comment
 

@@ -21,7 +21,9 @@ class InspectEngine:
     def __init__(self, log_dir: Path | None = None) -> None:
         self.log_dir = log_dir
 
-    def run(self, plans: list[TaskPlan], model: ModelHandle, run_id: str, progress: Progress) -> dict[str, EngineOutput]:
+    def run(
+        self, plans: list[TaskPlan], model: ModelHandle, run_id: str, progress: Progress
+    ) -> dict[str, EngineOutput]:
         import cotbench.engines.inspect.model  # noqa: F401 - registers the cotbench/ provider
 
         logging.getLogger("inspect_ai").setLevel(logging.ERROR)
@@ -32,8 +34,8 @@ class InspectEngine:
         from inspect_ai import eval as inspect_eval
         from inspect_ai.model import get_model
 
-        from cotbench.engines.inspect.tasks import inspect_task
         from cotbench.engines.inspect.model import inspect_roles
+        from cotbench.engines.inspect.tasks import inspect_task
 
         name = plan.task.name
         inspect_model = get_model(f"cotbench/{model.label}", handle=model, memoize=False,

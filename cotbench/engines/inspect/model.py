@@ -83,9 +83,9 @@ class CotbenchModelAPI(ModelAPI):
     """Model provider for cotbench runs; created by the Inspect engine with a ModelHandle."""
 
     def __init__(self, model_name: str, base_url: str | None = None, api_key: str | None = None,
-                 config: GenerateConfig = GenerateConfig(), handle: ModelHandle | None = None,
+                 config: GenerateConfig | None = None, handle: ModelHandle | None = None,
                  batch_size: int = 8, on_done: Any = None, **model_args: Any) -> None:
-        super().__init__(model_name, base_url, api_key, [], config)
+        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
         self.handle = handle or _handle_for_spec(model_name)
         self.batcher = _MicroBatcher(self.handle, batch_size)
         self.on_done = on_done

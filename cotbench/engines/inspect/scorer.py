@@ -50,7 +50,13 @@ Kind = Literal["capability", "harmful", "benign"]
 
 # Keys of a safety response's value: indicators of its label and of a harm judge's verdict
 # (NaN where it has none), whether it carries a refusal label at all, and cotbench's score.
-_COMPLIED, _REFUSED, _LABELLED, _HARMFUL, _SCORE = "full_compliance", "full_refusal", "refusal_labelled", "harmful", "score"
+_COMPLIED, _REFUSED, _LABELLED, _HARMFUL, _SCORE = (
+    "full_compliance",
+    "full_refusal",
+    "refusal_labelled",
+    "harmful",
+    "score",
+)
 # The metric that averages cotbench's own score, by kind (what ``score`` means there).
 SCORE_METRIC: dict[Kind, str] = {"capability": "accuracy", "harmful": "safety_score", "benign": "compliance_score"}
 

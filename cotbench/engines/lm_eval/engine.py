@@ -123,12 +123,16 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 class LmEvalEngine:
     name = "lm_eval"
 
-    def run(self, plans: list[TaskPlan], model: ModelHandle, run_id: str, progress: Progress) -> dict[str, EngineOutput]:
+    def run(
+        self, plans: list[TaskPlan], model: ModelHandle, run_id: str, progress: Progress
+    ) -> dict[str, EngineOutput]:
         logging.getLogger("lm_eval").setLevel(logging.ERROR)
         with scoring_once():  # lm-eval's process_results and the records share each score
             return self._run(plans, model, run_id, progress)
 
-    def _run(self, plans: list[TaskPlan], model: ModelHandle, run_id: str, progress: Progress) -> dict[str, EngineOutput]:
+    def _run(
+        self, plans: list[TaskPlan], model: ModelHandle, run_id: str, progress: Progress
+    ) -> dict[str, EngineOutput]:
         from lm_eval import simple_evaluate
         from lm_eval.tasks import TaskManager
 

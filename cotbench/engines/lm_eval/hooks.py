@@ -1,7 +1,8 @@
 """The functions a cotbench lm-eval task calls: its dataset and its per-document scoring
-(aggregated by lm-eval's own ``mean``, which gives lm-eval its stderr). ``CotbenchTask`` binds them to the task's TaskDef, so a task works the same from
-the bundled folder, from an include path and inside ``cotbench run``, with the same items and
-the same scoring code as the Inspect tasks.
+(aggregated by lm-eval's own ``mean``, which gives lm-eval its stderr). ``CotbenchTask`` binds
+them to the task's TaskDef, so a task works the same from the bundled folder, from an include
+path and inside ``cotbench run``, with the same items and the same scoring code as the Inspect
+tasks.
 """
 
 from __future__ import annotations
