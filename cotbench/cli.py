@@ -136,6 +136,8 @@ def run(
     push_to_hub: Annotated[str | None, typer.Option("--push-to-hub", parser=name_value, metavar="REPO",
                                                     help="Push each finished run directory to this Hub dataset repo "
                                                     "(namespace/name; token from HF_TOKEN).")] = None,
+    push_private: Annotated[bool, typer.Option("--push-private", help="Create the --push-to-hub repo private (an "
+                                               "existing public repo is refused, not changed).")] = False,
 ) -> None:
     """Evaluate a model (or a series of checkpoints) on a suite; resumable, cached, offline-capable."""
     _quiet_libraries()
@@ -152,7 +154,7 @@ def run(
                                    judge=judge, engine=engine)
     ray_opts = _ray_options(ray, gpus_per_model, cpus_per_unit, memory_per_unit, ray_unit, judge)
     trackers = _check_trackers(wandb, mlflow, tracker_strict)
-    _check_push_to_hub(push_to_hub)
+    _check_push_to_hub(push_to_hub, push_private)
     summarised: set[Path] = set()
 
     def summarise(path: Path) -> None:
@@ -185,7 +187,7 @@ def run(
             summarise(rd.path)
     tracker_failed = _log_trackers(rds, trackers, preset or (None if tasks else _suite_preset(suite)))
     if push_to_hub:
-        _push_finished(rds, push_to_hub)
+        _push_finished(rds, push_to_hub, push_private)
     failed = [t.name for rd in rds for t in rd.read_manifest().tasks if t.status == "error"]
     if failed:
         names = markup_safe(", ".join(sorted(set(failed))))
@@ -195,9 +197,12 @@ def run(
         raise typer.Exit(1)
 
 
-def _check_push_to_hub(repo: str | None) -> None:
+def _check_push_to_hub(repo: str | None, private: bool = False) -> None:
     """Before any model runs: a repo id, the Hub reachable in principle, and a token to push with."""
     if repo is None:
+        if private:
+            raise CotbenchError("--push-private applies to --push-to-hub: add --push-to-hub REPO or leave out "
+                                "--push-private")
         return
     from cotbench.hub.client import check_online, check_repo_id, require_token
 
@@ -206,7 +211,7 @@ def _check_push_to_hub(repo: str | None) -> None:
     require_token(None, repo)
 
 
-def _push_finished(rds: list[Any], repo: str) -> None:
+def _push_finished(rds: list[Any], repo: str, private: bool = False) -> None:
     """Push the run directories whose tasks all finished; one with a failed task stays local."""
     from cotbench.hub.cli import print_push
     from cotbench.hub.client import HubError
@@ -219,7 +224,7 @@ def _push_finished(rds: list[Any], repo: str) -> None:
     if not done:
         return
     try:
-        print_push(push_runs([rd.path for rd in done], repo))
+        print_push(push_runs([rd.path for rd in done], repo, private=private))
     except HubError as exc:
         raise HubError(f"{exc} (the results are saved; push them later with `cotbench push RUN_DIR --repo "
                        f"{repo}`)") from None

@@ -14,7 +14,7 @@ import re
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -23,18 +23,18 @@ from cotbench.engines import DEFAULT_ENGINE
 from cotbench.engines.base import Engine, EngineOutput, ModelHandle, Progress, TaskPlan
 from cotbench.engines.prefetch import Prefetch
 from cotbench.errors import CotbenchError, MissingDependencyError, ModelLoadError, ResultsError
+from cotbench.judge.session import judge_mode
 from cotbench.models.checkpoints import expand_checkpoints
 from cotbench.models.handle import model_handle
 from cotbench.models.resolve import ResolvedModel, resolve
 from cotbench.models.spec import ModelSpec
 from cotbench.registry import engines
-from cotbench.results.task_result import build_task_result
 from cotbench.results.schema import EngineName, Invocation, ModelInfo, RunManifest, TaskInfo, TaskStatusEntry
 from cotbench.results.store import RunDir
-from cotbench.judge.session import judge_mode
+from cotbench.results.task_result import build_task_result
+from cotbench.tasks.catalog import DEFAULT_SUITE, get_suite, get_task
 from cotbench.tasks.data import using_data_dir
 from cotbench.tasks.items import build_items
-from cotbench.tasks.catalog import DEFAULT_SUITE, get_suite, get_task
 
 _PACKAGES = ("cotbench", "lm_eval", "inspect_ai", "transformers", "torch", "datasets", "math-verify", "vllm", "openai")
 
@@ -105,7 +105,6 @@ def plan_tasks(opts: RunOptions) -> list[TaskPlan]:
 def _check_backend(spec: ModelSpec) -> None:
     """Fail before any work when the backend's optional package is missing."""
     import importlib.util
-
     import shutil
 
     if spec.backend in ("openai", "vllm", "llamacpp") and importlib.util.find_spec("openai") is None:
@@ -129,11 +128,14 @@ def package_versions() -> dict[str, str]:
 
 
 def model_info(rm: ResolvedModel) -> ModelInfo:
+    from cotbench.models.facts import model_facts
+
     s = rm.spec
     return ModelInfo(spec=s.raw or s.display, backend=s.backend, model=s.model, revision=s.revision,
                      resolved_revision=rm.resolved_revision, subfolder=s.subfolder, gguf_file=s.gguf_file,
                      dtype=s.dtype, chat_template=s.chat_template, system_prompt=s.system_prompt,
-                     base_url=s.base_url, step=s.step, label=s.display, identity=rm.identity)
+                     base_url=s.base_url, step=s.step, label=s.display, identity=rm.identity,
+                     facts=model_facts(rm))
 
 
 def items_hash(plan: TaskPlan) -> str:
@@ -185,7 +187,7 @@ def open_run(spec: ModelSpec, opts: RunOptions, reporter: RunReporter) -> Iterat
         rd = RunDir(opts.output / run_id)
         held.enter_context(rd.locked())  # another run writing here would lose manifest entries
         reporter.start_model(spec.display, rd.path)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         manifest = rd.read_manifest() if rd.exists() else RunManifest(run_id=run_id, model=model_info(rm),
                                                                       engine=opts.engine, started_at=now)
         manifest.model = model_info(rm)
@@ -214,7 +216,7 @@ def open_run(spec: ModelSpec, opts: RunOptions, reporter: RunReporter) -> Iterat
             rd.write_manifest(manifest)
             reporter.start_tasks(plans, [p.task.name for p in cached])
             yield OpenRun(rm, rd, manifest, plans, todo)
-        invocation.finished_at = datetime.now(timezone.utc)
+        invocation.finished_at = datetime.now(UTC)
         if todo or manifest.finished_at is None:
             manifest.finished_at = invocation.finished_at
         rd.write_manifest(manifest)
@@ -281,16 +283,16 @@ def evaluate_plans(handle: ModelHandle, plans: list[TaskPlan], engine: Engine, r
     try:
         for plan in plans:
             on_task(plan)
-            started = datetime.now(timezone.utc)
+            started = datetime.now(UTC)
             try:
                 queue.wait(plan)
                 out = engine.run([plan], handle, run_id, _no_progress)[plan.task.name]
             except (ModelLoadError, MissingDependencyError):
                 raise
             except CotbenchError as exc:
-                on_done(plan, TaskOutcome(plan.task.name, started, datetime.now(timezone.utc), error=str(exc)))
+                on_done(plan, TaskOutcome(plan.task.name, started, datetime.now(UTC), error=str(exc)))
                 continue
-            on_done(plan, TaskOutcome(plan.task.name, started, datetime.now(timezone.utc), out))
+            on_done(plan, TaskOutcome(plan.task.name, started, datetime.now(UTC), out))
     except BaseException:
         # Stops a managed server; an unfinished stream's requests fail and are dropped. The queue's
         # thread is not waited for: an interrupted run must exit now.

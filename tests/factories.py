@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from cotbench.results.task_result import build_task_result
 from cotbench.results.schema import (
     GenerationSettings,
     ModelInfo,
@@ -17,8 +16,9 @@ from cotbench.results.schema import (
     TaskStatusEntry,
 )
 from cotbench.results.store import RunDir
+from cotbench.results.task_result import build_task_result
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 # The scorer a real task of each domain has: it declares the task's metrics (safety rates included).
 SCORER_OF_DOMAIN = {"safety_harmful": "refusal_harmful", "safety_benign": "refusal_benign"}
 

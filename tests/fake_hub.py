@@ -18,11 +18,10 @@ import socketserver
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
-from typing_extensions import Self
 
 TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 
@@ -188,7 +187,12 @@ class _Handler(BaseHTTPRequestHandler):
                         status, payload, headers = handler(m.groupdict(), query, body, method)
                 except _HubError as err:
                     extra = {"X-Error-Code": err.code} if err.code else {}
-                    self._send(err.status, {"error": err.message, **err.extra}, {"X-Error-Message": err.message, **extra}, method)
+                    self._send(
+                        err.status,
+                        {"error": err.message, **err.extra},
+                        {"X-Error-Message": err.message, **extra},
+                        method,
+                    )
                     return
                 self._send(status, payload, headers, method)
                 return

@@ -78,6 +78,7 @@ VALID: dict[tuple[str, str], frozenset[str] | str] = {
     ("import", "tokenizer"): NONE,  # no value is a tokenizer folder
     ("import", "label"): ANY_TEXT - {"esc"}, ("import", "step"): ZERO,
     ("run", "push_to_hub"): NONE,  # no value is namespace/name
+    ("run", "push_private"): FLAG,
     ("results show", "run_dir"): NONE, ("results show", "as_json"): FLAG, ("results show", "samples"): ZERO,
     ("profile", "run"): NONE, ("profile", "reference"): NONE, ("profile", "json_out"): FLAG,
     ("profile", "figure_dir"): OUT_DIR, ("profile", "allow_mismatch"): NONE,
@@ -99,7 +100,7 @@ VALID: dict[tuple[str, str], frozenset[str] | str] = {
     ("leaderboard serve", "site"): NONE, ("leaderboard serve", "port"): ZERO,
     # push / pull talk to a local stand-in for the Hub (tests/fake_hub.py) holding the base run
     ("push", "run_dirs"): NONE, ("push", "repo"): NONE, ("push", "token"): NONE,  # no value is a token it knows
-    ("push", "private"): FLAG, ("push", "revision"): frozenset({"text", "zero", "huge"}),  # git branch names
+    ("push", "private"): FLAG, ("push", "redact_paths"): FLAG, ("push", "revision"): frozenset({"text", "zero", "huge"}),  # git branch names
     ("push", "include_cache"): FLAG, ("push", "message"): ANY_TEXT,
     ("pull", "repo"): NONE, ("pull", "dest"): OUT_DIR, ("pull", "run"): NONE, ("pull", "revision"): NONE,
     ("pull", "token"): NONE, ("pull", "include_cache"): FLAG, ("pull", "overwrite"): FLAG,

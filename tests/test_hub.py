@@ -176,7 +176,7 @@ def test_the_card_describes_every_run_in_the_repo(run_dir: Path, tmp_path: Path,
         m = rd.read_manifest()
         row = next(line for line in text.splitlines() if line.startswith(f"| [{md(m.run_id)}]"))
         assert f"({hub_env.url}/datasets/org/results/tree/main/runs/{m.run_id})" in row  # the link back
-        assert md(m.model.label) in row and "lm_eval" in row
+        assert md(m.model.label) in row and md("lm_eval") in row
         assert f"| {md(m.cotbench_version)} | {md(m.schema_version)} |" in row
     # the headline numbers, as percentages with their standard errors and directions
     harmful = RunDir(run_dir).read_task("probe_harmful").metrics["harmful_compliance"]
@@ -461,3 +461,15 @@ def test_the_fake_hub_serves_what_the_library_expects(hub: FakeHub) -> None:
         {"config_name": "x", "data_files": [{"split": "samples", "path": "runs/*/x.jsonl"}]}]}) == []
     assert _card_errors({"license": "Apache 2.0"}) and _card_errors({"license": "other"})
     assert _card_errors({"configs": [{"config_name": "x", "data_files": [{"split": "a-b", "path": "p"}]}]})
+
+
+def test_the_engine_name_is_escaped_in_the_card(tmp_path: Path, hub_env: FakeHub) -> None:
+    from tests.factories import FakeTask, make_run
+
+    rd = make_run(tmp_path / "runs", "m", {"gsm8k": FakeTask("in_domain", [[1.0]])}, run_id="odd-engine",
+                  engine="plugin | <img src=x onerror=alert(1)>")
+    assert invoke("push", str(rd.path), "--repo", "org/results").rc == 0
+    _, text = _card(hub_env)
+    (row,) = [line for line in text.splitlines() if line.startswith("| [odd\\-engine]")]
+    assert row.count(" | ") == 9 and f"| {md(rd.read_manifest().engine)} |" in row
+    assert not re.search(r"(?<!\\)<img", text)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from cotbench.errors import DataError
+from cotbench.tasks.catalog import get_suite, get_task
 from cotbench.tasks.data import using_data_dir
 from cotbench.tasks.items import build_items
-from cotbench.tasks.catalog import get_suite, get_task
 
 SAFETY_TASKS = ["strongreject", "harmbench", "xstest_unsafe", "xstest_safe", "orbench_hard", "hex_phi"]
 

@@ -98,7 +98,7 @@ def _runs_table(runs: list[CardRun], tree_url: str) -> list[str]:
         finished = m.finished_at.strftime("%Y-%m-%d %H:%M") if m.finished_at else "–"
         link = f"[{md(m.run_id)}]({tree_url}/{RUNS_DIR}/{m.run_id})"
         lines.append(f"| {link} | {md(model.label)} ({md(model.model or model.spec)}) | {md(revision)} | "
-                     f"{'' if model.step is None else model.step} | {md(m.suite or '–')} | {m.engine} | "
+                     f"{'' if model.step is None else model.step} | {md(m.suite or '–')} | {md(m.engine)} | "
                      f"{len(r.tasks)} | {finished} | {md(m.cotbench_version or '–')} | {md(m.schema_version)} |")
     return lines
 

@@ -30,12 +30,15 @@ def push(
     include_cache: Annotated[bool, typer.Option("--include-cache", help="Upload each run's generation cache "
                                                 "(generations.sqlite) too.")] = False,
     message: Annotated[str | None, typer.Option("--message", parser=text_value, help="Commit message.")] = None,
+    redact_paths: Annotated[bool, typer.Option("--redact-paths/--no-redact-paths", help="Cut absolute local paths "
+                                               "(model paths, task sources, errors) to their last two parts in "
+                                               "what is uploaded; the run directory is not changed.")] = True,
 ) -> None:
     """Upload run directories to a Hub dataset repo (runs/<run_id>/) with a generated dataset card."""
     from cotbench.hub.push import push_runs
 
     res = push_runs(run_dirs, repo, token=token, private=private, revision=revision, include_cache=include_cache,
-                    commit_message=message)
+                    commit_message=message, redact_paths=redact_paths)
     print_push(res)
 
 

@@ -9,10 +9,17 @@ The generation cache (``generations.sqlite``) stays local unless asked for: it c
 it is included, a consistent copy is uploaded (SQLite's backup API: the live file may have
 pages still in its write-ahead log). Tasks whose license forbids redistribution are left out of a
 public repo; the card says which.
+
+Local paths are cut from what goes up unless asked otherwise (``redact_paths=False``): every JSON
+file of the run (manifest, task results, import record) and the scorer provenance of each sample
+(``scorer_mode``, a judge's ``spec``) pass through ``cotbench.redact``, in copies; the run directory
+itself is never changed, and the card is made from the copies. Prompts and model output go up as
+written.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -35,11 +42,13 @@ from cotbench.hub.client import (
     quiet_progress,
     require_token,
 )
+from cotbench.redact import redact_json, redact_json_text
 from cotbench.results.schema import RunManifest, TaskResult
 from cotbench.results.store import (
     GENERATION_CACHE,
     MANIFEST,
     METRICS,
+    SAMPLES,
     TASKS_DIR,
     RunDir,
 )
@@ -47,6 +56,10 @@ from cotbench.results.store import (
 README = "README.md"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _CACHE_SIDE_FILES = (f"{GENERATION_CACHE}-wal", f"{GENERATION_CACHE}-shm", f"{GENERATION_CACHE}-journal")
+# Text the model was given, not where it came from: cut only when the whole value is a path.
+_CONTENT_KEYS = frozenset({"chat_template", "system_prompt"})
+# What of a sample is provenance (who scored it), not the prompt or the response.
+_SAMPLE_PROVENANCE = frozenset({"scorer_mode", "spec"})
 _NO_REDISTRIBUTION = re.compile(r"no redistribution|not (?:be )?redistribut|do not redistribute", re.IGNORECASE)
 
 
@@ -111,6 +124,44 @@ def _withhold(run: LocalRun) -> None:
     run.tasks = [t for t in run.tasks if not restricted(t)]
 
 
+def _redacted_samples(text: str) -> str:
+    out, changed = [], False
+    for line in text.splitlines(keepends=True):
+        if not line.strip():
+            out.append(line)
+            continue
+        rec = json.loads(line)
+        cut = redact_json(rec, only=_SAMPLE_PROVENANCE)
+        if cut != rec:
+            changed = True
+            line = json.dumps(cut, ensure_ascii=False, separators=(",", ":")) + "\n"
+        out.append(line)
+    return "".join(out) if changed else text
+
+
+def redact_run(run: LocalRun, into: Path) -> None:
+    """Point each uploaded file that holds a local path at a copy with the paths cut (under
+    ``into``), and read the manifest and task results the card shows from the copies."""
+    for path_in_repo, local in list(run.files.items()):
+        if local.suffix != ".json" and local.name != SAMPLES:
+            continue
+        try:
+            text = local.read_text(encoding="utf-8")
+            cut = redact_json_text(text, _CONTENT_KEYS) if local.suffix == ".json" else _redacted_samples(text)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ResultsError(f"{local}: cannot be read to redact its local paths ({exc.__class__.__name__}); fix or "
+                               "remove it, or push with --no-redact-paths") from None
+        if cut == text:
+            continue
+        copy = into / run.manifest.run_id / path_in_repo.removeprefix(run.prefix)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(cut, encoding="utf-8")
+        run.files[path_in_repo] = copy
+    run.manifest = RunManifest.model_validate_json(run.files[run.prefix + MANIFEST].read_bytes())
+    run.tasks = [TaskResult.model_validate_json(
+        run.files[f"{run.prefix}{TASKS_DIR}/{t.task.name}/{METRICS}"].read_bytes()) for t in run.tasks]
+
+
 def _cache_snapshot(live: Path, into: Path) -> Path:
     """A self-contained copy of the SQLite cache (WAL pages folded in), for upload."""
     into.mkdir(parents=True, exist_ok=True)
@@ -151,9 +202,11 @@ def _remote_runs(api: object, repo_id: str, revision: str, files: list[str], ski
 
 def push_runs(run_dirs: Sequence[str | os.PathLike[str]], repo_id: str, *, token: str | None = None,
               private: bool = False, revision: str | None = None, include_cache: bool = False,
-              commit_message: str | None = None, endpoint: str | None = None) -> PushResult:
+              commit_message: str | None = None, endpoint: str | None = None,
+              redact_paths: bool = True) -> PushResult:
     """Upload ``run_dirs`` to the dataset repo ``repo_id`` (created if missing; private if
-    ``private``) on branch ``revision`` (created from main if missing), in one commit."""
+    ``private``) on branch ``revision`` (created from main if missing), in one commit; local
+    paths cut from what goes up unless ``redact_paths`` is False."""
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
     check_repo_id(repo_id)
@@ -173,7 +226,10 @@ def push_runs(run_dirs: Sequence[str | os.PathLike[str]], repo_id: str, *, token
     token = require_token(token, repo_id)
     quiet_progress()
     api = hub_api(token, endpoint)
-    with hub_errors(repo_id, "push to", branch, endpoint), tempfile.TemporaryDirectory(prefix="cotbench-push-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="cotbench-push-") as tmp, hub_errors(repo_id, "push to", branch, endpoint):
+        if redact_paths:
+            for r in runs:
+                redact_run(r, Path(tmp) / "redacted")
         repo_url = str(api.create_repo(repo_id, repo_type=REPO_TYPE, private=True if private else None, exist_ok=True))
         info = api.repo_info(repo_id, repo_type=REPO_TYPE)
         if private and not info.private:

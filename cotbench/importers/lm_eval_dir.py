@@ -110,19 +110,23 @@ def _gen_kwargs(sample: dict[str, Any]) -> dict[str, Any]:
     return kwargs if isinstance(kwargs, dict) else {}
 
 
-def _settings(kwargs: dict[str, Any], k: int, config: dict[str, Any]) -> GenerationSettings:
+def _settings(kwargs: dict[str, Any], k: int, config: dict[str, Any], path: Path) -> GenerationSettings:
     """lm-eval's generation kwargs as cotbench settings (greedy unless do_sample with a temperature)."""
-    sampled = bool(kwargs.get("do_sample")) and float(kwargs.get("temperature", 1.0) or 0.0) > 0
-    until = kwargs.get("until") or []
-    seed = config.get("torch_seed") if sampled else None
-    return GenerationSettings(
-        temperature=float(kwargs.get("temperature", 1.0)) if sampled else 0.0,
-        top_p=float(kwargs.get("top_p", 1.0) or 1.0),
-        max_tokens=int(kwargs.get("max_gen_toks") or _LM_EVAL_DEFAULT_MAX_TOKENS),
-        k=k,
-        stop=[until] if isinstance(until, str) else [str(u) for u in until],
-        **({"seed": int(seed)} if isinstance(seed, int) else {}),
-    )
+    try:
+        sampled = bool(kwargs.get("do_sample")) and float(kwargs.get("temperature", 1.0) or 0.0) > 0
+        until = kwargs.get("until") or []
+        seed = config.get("torch_seed") if sampled else None
+        return GenerationSettings(
+            temperature=float(kwargs.get("temperature", 1.0)) if sampled else 0.0,
+            top_p=float(kwargs.get("top_p", 1.0) or 1.0),
+            max_tokens=int(kwargs.get("max_gen_toks") or _LM_EVAL_DEFAULT_MAX_TOKENS),
+            k=k,
+            stop=[until] if isinstance(until, str) else [str(u) for u in until],
+            **({"seed": int(seed)} if isinstance(seed, int) else {}),
+        )
+    except (TypeError, ValueError, OverflowError) as exc:  # pydantic's ValidationError is a ValueError
+        raise fail(path, f"generation kwargs {printable(repr(kwargs))[:120]} are not lm-eval's "
+                         f"({exc.__class__.__name__})") from None
 
 
 def _model(data: dict[str, Any], path: Path) -> HarnessModel:
@@ -204,7 +208,7 @@ def _rescored(td: TaskDef, samples: list[dict[str, Any]], path: Path, model: Har
         responses.extend((item, repeat, _completion(text), harness_score) for repeat, text in enumerate(outputs))
     if len(ks) != 1:
         raise fail(path, f"documents have different numbers of responses ({sorted(ks)}); cannot tell k")
-    settings = _settings(_gen_kwargs(samples[0]), ks.pop(), config)
+    settings = _settings(_gen_kwargs(samples[0]), ks.pop(), config, path)
     records = rescored_records(td, settings, items, responses, run_id, "lm_eval",
                                options.count_tokens or zero_tokens)
     notes = [] if options.count_tokens else ["lm-eval records no token counts: tokens are 0 (use --tokenizer)"]
@@ -246,7 +250,7 @@ def _kept(name: str, cfg: dict[str, Any], data: dict[str, Any], samples: list[di
                                    prompt if isinstance(prompt, str) else "", s.get("target"), output, extracted,
                                    score, "unknown", None, None, options.count_tokens, 0.0, "harness:lm_eval",
                                    {"harness_metric": f"{metric},{filter_name}"}))
-    settings = _settings(_gen_kwargs(samples[0]), 1, config)
+    settings = _settings(_gen_kwargs(samples[0]), 1, config, path)
     src = "/".join(str(x) for x in (cfg.get("dataset_path"), cfg.get("dataset_name")) if x)
     info = TaskInfo(name=task, version=version, hash=task_hash, domain=kept_domain(name, task, options),  # type: ignore[arg-type]
                     scorer=kept_scorer("lm_eval", metric), scorer_mode="harness:lm_eval", source=src or "lm-eval task",

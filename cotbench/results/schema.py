@@ -59,6 +59,18 @@ class GenerationSettings(_Model):
         return self.temperature <= 0.0
 
 
+class ModelFacts(_Model):
+    """What a local model's own files say about it, read at run time (``cotbench.models.facts``);
+    absent for served and API models, and in results written before it was recorded."""
+
+    parameters: int | None = Field(None, description="elements of every tensor, from the weight files' headers")
+    parameters_source: str | None = Field(None, description='"safetensors header" or "gguf metadata"')
+    torch_dtype: str | None = Field(None, description="config.json's torch_dtype: the precision the weights are "
+                                    "stored in")
+    base_model: str | None = Field(None, description="config.json's _name_or_path")
+    quantization: str | None = Field(None, description="a GGUF file's type (general.file_type), e.g. Q4_1")
+
+
 class ModelInfo(_Model):
     """The model spec as evaluated (see cotbench.models.spec.ModelSpec)."""
 
@@ -76,6 +88,7 @@ class ModelInfo(_Model):
     step: int | None = None
     label: str
     identity: str = Field(description="stable hash of everything that changes outputs; the cache key")
+    facts: ModelFacts | None = Field(None, description="read from the model's files; not part of the identity")
 
 
 class TaskInfo(_Model):

@@ -271,9 +271,19 @@ def _render(data: SiteData, w: PageWriter, title: str, with_samples: bool, repor
                changed=changed, compare_slugs=compare_slugs, **ctx)
     for name, versions in data.tasks.items():
         for tv in versions:
-            w.page(f"tasks/{tv.slug}.html", "task.html", name=name, v=tv, versions=versions, svg=svgs.get(f"c-{tv.slug}"),
-                   example=scans.examples.get((name, tv.info.hash)), summaries=summaries, sample_counts=scans.counts,
-                   compare=(name, tv.info.hash) in compare_slugs, **ctx)
+            w.page(
+                f"tasks/{tv.slug}.html",
+                "task.html",
+                name=name,
+                v=tv,
+                versions=versions,
+                svg=svgs.get(f"c-{tv.slug}"),
+                example=scans.examples.get((name, tv.info.hash)),
+                summaries=summaries,
+                sample_counts=scans.counts,
+                compare=(name, tv.info.hash) in compare_slugs,
+                **ctx,
+            )
             if (name, tv.info.hash) in compare_slugs:
                 _compare_page(w, name, tv, scans, ctx)
 
@@ -287,9 +297,18 @@ def _compare_page(w: PageWriter, name: str, v: TaskVersion, scans: _Scans, ctx: 
 def _plane_point(e: Entry, p: Profile, group: str) -> dict[str, Any]:
     gain = p.domain("in_domain").score  # type: ignore[union-attr]
     cost = p.domain("safety_harmful").safety  # type: ignore[union-attr]
-    return {"label": e.display, "family": e.family, "href": f"models/{e.slug}.html", "group": group,
-            "gain": p.reasoning_gain, "gain_low": gain.ci_low, "gain_high": gain.ci_high,
-            "cost": p.safety_cost, "cost_low": cost.ci_low if cost else None, "cost_high": cost.ci_high if cost else None}
+    return {
+        "label": e.display,
+        "family": e.family,
+        "href": f"models/{e.slug}.html",
+        "group": group,
+        "gain": p.reasoning_gain,
+        "gain_low": gain.ci_low,
+        "gain_high": gain.ci_high,
+        "cost": p.safety_cost,
+        "cost_low": cost.ci_low if cost else None,
+        "cost_high": cost.ci_high if cost else None,
+    }
 
 
 def _static_charts(data: SiteData, summaries: dict[str, Summary]) -> list[charts.Chart]:
