@@ -52,7 +52,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """cotbench: one run measures in-domain and transfer gains, general ability, refusals,
     over-refusal and token cost; `profile`, `trajectory`, `gate` and `leaderboard` turn runs into answers."""
@@ -78,66 +80,161 @@ def _quiet_libraries() -> None:
 @app.command()
 def run(
     ctx: typer.Context,
-    model: Annotated[list[str] | None, typer.Option(
-        "--model", "-m", parser=name_value,
-        help="Model spec, repeatable: hf:org/name[@rev], hf:org/name/sub/folder, hf:/local/dir (globs allowed), "
-        "vllm:..., openai:MODEL@URL, or smollm2-135m (the embedded default). Options after '?': "
-        "dtype=, gguf_file=, chat_template=, system_prompt=, step=, label=.")] = None,
-    suite: Annotated[str | None, typer.Option("--suite", "-s", parser=name_value,
-                                              help="Named suite (see `cotbench tasks`); default: smoke.")] = None,
-    tasks: Annotated[str | None, typer.Option("--tasks", "-t", parser=name_value,
-                                              help="Comma-separated task names instead of a suite.")] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            parser=name_value,
+            help="Model spec, repeatable: hf:org/name[@rev], hf:org/name/sub/folder, hf:/local/dir (globs allowed), "
+            "vllm:..., openai:MODEL@URL, or smollm2-135m (the embedded default). Options after '?': "
+            "dtype=, gguf_file=, chat_template=, system_prompt=, step=, label=.",
+        ),
+    ] = None,
+    suite: Annotated[
+        str | None,
+        typer.Option("--suite", "-s", parser=name_value, help="Named suite (see `cotbench tasks`); default: smoke."),
+    ] = None,
+    tasks: Annotated[
+        str | None,
+        typer.Option("--tasks", "-t", parser=name_value, help="Comma-separated task names instead of a suite."),
+    ] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most N items per task.")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", parser=path_value,
-                                         help="Where run directories are written.")] = Path("results"),
-    engine: Annotated[str, typer.Option("--engine", "-e", parser=name_value,
-                                        help="Harness: lm_eval (default) or inspect.")] = "lm_eval",
-    preset: Annotated[str | None, typer.Option("--preset", parser=name_value,
-                                               help="Generation preset: greedy or reasoning (default: the suite's).")] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", parser=path_value, help="Where run directories are written.")
+    ] = Path("results"),
+    engine: Annotated[
+        str, typer.Option("--engine", "-e", parser=name_value, help="Harness: lm_eval (default) or inspect.")
+    ] = "lm_eval",
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset", parser=name_value, help="Generation preset: greedy or reasoning (default: the suite's)."
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed (per-sample seeds derive from it).")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Override every task's generation budget.")] = None,
-    revisions: Annotated[str | None, typer.Option("--revisions", parser=name_value,
-                                                  help="Comma-separated revisions of one hf: model: one checkpoint each.")] = None,
-    subfolders: Annotated[str | None, typer.Option("--subfolders", parser=name_value,
-                                                   help="Comma-separated subfolders of one hf: repo: one checkpoint each.")] = None,
-    steps: Annotated[str | None, typer.Option("--steps", parser=name_value, help="Training step of each checkpoint, "
-                                              "comma-separated (else parsed from names).")] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", parser=path_value, help="Local benchmark files in "
-                                                  "upstream layout (env COTBENCH_DATA_DIR).")] = None,
-    include_path: Annotated[list[Path] | None, typer.Option("--include-path", parser=path_value,
-                                                            help=INCLUDE_PATH_HELP)] = None,
-    judge: Annotated[str | None, typer.Option("--judge", parser=name_value, help="Grade safety tasks with a judge "
-                                              "instead of the offline classifier: NAME@SPEC with NAME one of harmbench-cls, "
-                                              "llama-guard-3, wildguard, strongreject, refusal3 (e.g. "
-                                              "harmbench-cls@vllm:/path/to/weights), NAME alone (its published model via "
-                                              "hf:), or a model spec alone (StrongREJECT/HarmBench/XSTest rubrics by task). "
-                                              "See docs/safety.md.")] = None,
-    system_prompt: Annotated[str | None, typer.Option("--system-prompt", parser=text_value,
-                                                      help="System message sent before every prompt.")] = None,
-    device: Annotated[str | None, typer.Option("--device", parser=name_value, help="torch device for hf: models "
-                                               "(default: cuda if available, else cpu).")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Requests per batch of the in-process "
-                                            "transformers backend (served backends stream).")] = 8,
-    ray: Annotated[str | None, typer.Option("--ray", parser=name_value, help="Run on a Ray cluster: auto, local "
-                                            "(start one here), ray://HOST:PORT or HOST:PORT.")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", help="Override every task's generation budget.")
+    ] = None,
+    revisions: Annotated[
+        str | None,
+        typer.Option(
+            "--revisions", parser=name_value, help="Comma-separated revisions of one hf: model: one checkpoint each."
+        ),
+    ] = None,
+    subfolders: Annotated[
+        str | None,
+        typer.Option(
+            "--subfolders", parser=name_value, help="Comma-separated subfolders of one hf: repo: one checkpoint each."
+        ),
+    ] = None,
+    steps: Annotated[
+        str | None,
+        typer.Option(
+            "--steps",
+            parser=name_value,
+            help="Training step of each checkpoint, comma-separated (else parsed from names).",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", parser=path_value, help="Local benchmark files in upstream layout (env COTBENCH_DATA_DIR)."
+        ),
+    ] = None,
+    include_path: Annotated[
+        list[Path] | None, typer.Option("--include-path", parser=path_value, help=INCLUDE_PATH_HELP)
+    ] = None,
+    judge: Annotated[
+        str | None,
+        typer.Option(
+            "--judge",
+            parser=name_value,
+            help="Grade safety tasks with a judge "
+            "instead of the offline classifier: NAME@SPEC with NAME one of harmbench-cls, "
+            "llama-guard-3, wildguard, strongreject, refusal3 (e.g. "
+            "harmbench-cls@vllm:/path/to/weights), NAME alone (its published model via "
+            "hf:), or a model spec alone (StrongREJECT/HarmBench/XSTest rubrics by task). "
+            "See docs/safety.md.",
+        ),
+    ] = None,
+    system_prompt: Annotated[
+        str | None, typer.Option("--system-prompt", parser=text_value, help="System message sent before every prompt.")
+    ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device", parser=name_value, help="torch device for hf: models (default: cuda if available, else cpu)."
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size", help="Requests per batch of the in-process transformers backend (served backends stream)."
+        ),
+    ] = 8,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            parser=name_value,
+            help="Run on a Ray cluster: auto, local (start one here), ray://HOST:PORT or HOST:PORT.",
+        ),
+    ] = None,
     gpus_per_model: Annotated[float, typer.Option("--gpus-per-model", help="GPUs each Ray unit asks for.")] = 0.0,
     cpus_per_unit: Annotated[float, typer.Option("--cpus-per-unit", help="CPUs each Ray unit asks for.")] = 1.0,
-    memory_per_unit: Annotated[float | None, typer.Option("--memory-per-unit",
-                                                          help="Memory each Ray unit asks for, in GB.")] = None,
-    ray_unit: Annotated[str, typer.Option("--ray-unit", parser=name_value, help="What one Ray unit evaluates: "
-                                          "checkpoint (all its tasks, one model load) or task.")] = "checkpoint",
-    wandb: Annotated[str | None, typer.Option("--wandb", parser=name_value, metavar="PROJECT", help="Log each finished "
-                                              "run to this Weights & Biases project (pip install 'cotbench[wandb]').")] = None,
-    mlflow: Annotated[str | None, typer.Option("--mlflow", parser=name_value, metavar="URI", help="Log each finished "
-                                               "run to this MLflow tracking URI or folder (pip install "
-                                               "'cotbench[mlflow]').")] = None,
-    tracker_strict: Annotated[bool, typer.Option("--tracker-strict", help="Exit 1 when logging to a tracker fails "
-                                                 "(default: a warning; the results are saved either way).")] = False,
-    push_to_hub: Annotated[str | None, typer.Option("--push-to-hub", parser=name_value, metavar="REPO",
-                                                    help="Push each finished run directory to this Hub dataset repo "
-                                                    "(namespace/name; token from HF_TOKEN).")] = None,
-    push_private: Annotated[bool, typer.Option("--push-private", help="Create the --push-to-hub repo private (an "
-                                               "existing public repo is refused, not changed).")] = False,
+    memory_per_unit: Annotated[
+        float | None, typer.Option("--memory-per-unit", help="Memory each Ray unit asks for, in GB.")
+    ] = None,
+    ray_unit: Annotated[
+        str,
+        typer.Option(
+            "--ray-unit",
+            parser=name_value,
+            help="What one Ray unit evaluates: checkpoint (all its tasks, one model load) or task.",
+        ),
+    ] = "checkpoint",
+    wandb: Annotated[
+        str | None,
+        typer.Option(
+            "--wandb",
+            parser=name_value,
+            metavar="PROJECT",
+            help="Log each finished run to this Weights & Biases project (pip install 'cotbench[wandb]').",
+        ),
+    ] = None,
+    mlflow: Annotated[
+        str | None,
+        typer.Option(
+            "--mlflow",
+            parser=name_value,
+            metavar="URI",
+            help="Log each finished run to this MLflow tracking URI or folder (pip install 'cotbench[mlflow]').",
+        ),
+    ] = None,
+    tracker_strict: Annotated[
+        bool,
+        typer.Option(
+            "--tracker-strict",
+            help="Exit 1 when logging to a tracker fails (default: a warning; the results are saved either way).",
+        ),
+    ] = False,
+    push_to_hub: Annotated[
+        str | None,
+        typer.Option(
+            "--push-to-hub",
+            parser=name_value,
+            metavar="REPO",
+            help="Push each finished run directory to this Hub dataset repo (namespace/name; token from HF_TOKEN).",
+        ),
+    ] = None,
+    push_private: Annotated[
+        bool,
+        typer.Option(
+            "--push-private",
+            help="Create the --push-to-hub repo private (an existing public repo is refused, not changed).",
+        ),
+    ] = False,
 ) -> None:
     """Evaluate a model (or a series of checkpoints) on a suite; resumable, cached, offline-capable."""
     _quiet_libraries()
@@ -370,8 +467,10 @@ def _check_checkpoint_option(option: str, value: str, specs: list[str]) -> None:
         spec = parse_spec(text)
         if spec.backend not in ("hf", "vllm") or spec.local:
             kind = "a local directory" if spec.local else f"the {spec.backend} backend"
-            raise CotbenchError(f"{option} applies to a Hub model (hf:org/name or vllm:org/name); "
-                                f"'{text}' is {kind}, which has none (for local checkpoints use a glob: hf:/dir/step-*)")
+            raise CotbenchError(
+                f"{option} applies to a Hub model (hf:org/name or vllm:org/name); "
+                f"'{text}' is {kind}, which has none (for local checkpoints use a glob: hf:/dir/step-*)"
+            )
 
 
 def _check_device(device: str) -> None:
@@ -396,7 +495,9 @@ def _check_device(device: str) -> None:
         if not torch.backends.mps.is_available():
             raise CotbenchError(f"--device {device}: Apple MPS is not available on this machine; use --device cpu")
         return
-    raise CotbenchError(f"--device '{device}': device type '{dev.type}' is not supported (use cpu, cuda, cuda:N or mps)")
+    raise CotbenchError(
+        f"--device '{device}': device type '{dev.type}' is not supported (use cpu, cuda, cuda:N or mps)"
+    )
 
 
 @results_app.command("show")
@@ -421,9 +522,12 @@ def results_show(
         typer.echo(json.dumps(payload, indent=2))
         return
     m = manifest.model
-    console.print(f"[bold]{markup_safe(m.label)}[/] ({markup_safe(m.spec)}) engine={manifest.engine} step={m.step} "
-                  f"revision={markup_safe(m.resolved_revision or m.revision or '-')} identity={markup_safe(m.identity)}",
-                  markup=True, highlight=False)
+    console.print(
+        f"[bold]{markup_safe(m.label)}[/] ({markup_safe(m.spec)}) engine={manifest.engine} step={m.step} "
+        f"revision={markup_safe(m.resolved_revision or m.revision or '-')} identity={markup_safe(m.identity)}",
+        markup=True,
+        highlight=False,
+    )
     console.print(run_summary_table(rd))
     if samples:
         for task in rd.task_names():

@@ -56,56 +56,105 @@ FLAG = "flag"  # takes no value: --flag=VALUE is always a usage error
 
 VALID: dict[tuple[str, str], frozenset[str] | str] = {
     ("", "version"): FLAG,
-    ("run", "model"): NONE, ("run", "suite"): NONE, ("run", "tasks"): NONE, ("run", "limit"): NONE,
-    ("run", "output"): OUT_DIR, ("run", "engine"): NONE, ("run", "preset"): NONE, ("run", "seed"): ZERO,
+    ("run", "model"): NONE,
+    ("run", "suite"): NONE,
+    ("run", "tasks"): NONE,
+    ("run", "limit"): NONE,
+    ("run", "output"): OUT_DIR,
+    ("run", "engine"): NONE,
+    ("run", "preset"): NONE,
+    ("run", "seed"): ZERO,
     ("run", "max_tokens"): NONE,
-    ("run", "revisions"): NONE, ("run", "subfolders"): NONE,  # the base model is an API model: it has none
+    ("run", "revisions"): NONE,
+    ("run", "subfolders"): NONE,  # the base model is an API model: it has none
     ("run", "steps"): ZERO,  # one checkpoint, step 0
     ("run", "data_dir"): frozenset({"dir"}),  # probes need no files, so any folder is fine
-    ("run", "include_path"): frozenset({"dir"}), ("tasks", "include_path"): frozenset({"dir"}),  # any folder
-    ("run", "judge"): NONE, ("run", "system_prompt"): ANY_TEXT, ("run", "device"): NONE,
+    ("run", "include_path"): frozenset({"dir"}),
+    ("tasks", "include_path"): frozenset({"dir"}),  # any folder
+    ("run", "judge"): NONE,
+    ("run", "system_prompt"): ANY_TEXT,
+    ("run", "device"): NONE,
     ("run", "batch_size"): NONE,
     ("run", "ray"): NONE,  # no value is a cluster address; valid ones would start Ray
     ("run", "gpus_per_model"): ZERO,  # the default: no --ray needed
-    ("run", "cpus_per_unit"): NONE, ("run", "memory_per_unit"): NONE,  # only with --ray
+    ("run", "cpus_per_unit"): NONE,
+    ("run", "memory_per_unit"): NONE,  # only with --ray
     ("run", "ray_unit"): NONE,
     ("run", "wandb"): frozenset({"text", "neg", "zero", "huge"}),  # a project name: no "/" (W&B offline here)
     ("run", "mlflow"): frozenset({"text", "neg", "zero", "huge", "missing", "dir", "markup"}),  # a store folder
     ("run", "tracker_strict"): FLAG,
     # import reads an lm-eval output folder written by lm-eval itself (tests/test_import_runs.py)
-    ("import", "paths"): NONE, ("import", "output"): OUT_DIR, ("import", "domain"): NONE,  # TASK=DOMAIN only
-    ("import", "data_dir"): frozenset({"dir"}), ("import", "allow_incomplete"): FLAG,
+    ("import", "paths"): NONE,
+    ("import", "output"): OUT_DIR,
+    ("import", "domain"): NONE,  # TASK=DOMAIN only
+    ("import", "data_dir"): frozenset({"dir"}),
+    ("import", "allow_incomplete"): FLAG,
     ("import", "tokenizer"): NONE,  # no value is a tokenizer folder
-    ("import", "label"): ANY_TEXT - {"esc"}, ("import", "step"): ZERO,
+    ("import", "label"): ANY_TEXT - {"esc"},
+    ("import", "step"): ZERO,
     ("run", "push_to_hub"): NONE,  # no value is namespace/name
     ("run", "push_private"): FLAG,
-    ("results show", "run_dir"): NONE, ("results show", "as_json"): FLAG, ("results show", "samples"): ZERO,
-    ("profile", "run"): NONE, ("profile", "reference"): NONE, ("profile", "json_out"): FLAG,
-    ("profile", "figure_dir"): OUT_DIR, ("profile", "allow_mismatch"): NONE,
-    ("trajectory", "runs"): NONE, ("trajectory", "reference"): NONE, ("trajectory", "scores"): NONE,
-    ("trajectory", "json_out"): FLAG, ("trajectory", "figure_dir"): OUT_DIR,
+    ("results show", "run_dir"): NONE,
+    ("results show", "as_json"): FLAG,
+    ("results show", "samples"): ZERO,
+    ("profile", "run"): NONE,
+    ("profile", "reference"): NONE,
+    ("profile", "json_out"): FLAG,
+    ("profile", "figure_dir"): OUT_DIR,
+    ("profile", "allow_mismatch"): NONE,
+    ("trajectory", "runs"): NONE,
+    ("trajectory", "reference"): NONE,
+    ("trajectory", "scores"): NONE,
+    ("trajectory", "json_out"): FLAG,
+    ("trajectory", "figure_dir"): OUT_DIR,
     ("trajectory", "step_override"): NONE,  # one step for three runs, or not a step list at all
-    ("trajectory", "allow_mismatch"): NONE, ("trajectory", "margin"): ZERO,
-    ("gate", "baseline"): NONE, ("gate", "candidate"): NONE, ("gate", "policy"): NONE, ("gate", "output"): OUT_DIR,
-    ("gate", "json_path"): OUT_FILE, ("gate", "junit"): OUT_FILE, ("gate", "markdown"): OUT_FILE,
-    ("gate", "quiet"): FLAG, ("gate", "allow_mismatch"): NONE,
-    ("safety calibrate", "labels"): NONE, ("safety calibrate", "as_json"): FLAG,
+    ("trajectory", "allow_mismatch"): NONE,
+    ("trajectory", "margin"): ZERO,
+    ("gate", "baseline"): NONE,
+    ("gate", "candidate"): NONE,
+    ("gate", "policy"): NONE,
+    ("gate", "output"): OUT_DIR,
+    ("gate", "json_path"): OUT_FILE,
+    ("gate", "junit"): OUT_FILE,
+    ("gate", "markdown"): OUT_FILE,
+    ("gate", "quiet"): FLAG,
+    ("gate", "allow_mismatch"): NONE,
+    ("safety calibrate", "labels"): NONE,
+    ("safety calibrate", "as_json"): FLAG,
     ("safety calibrate", "judge"): NONE,  # no value is a judge (a valid one would reach a model)
-    ("leaderboard build", "results"): NONE, ("leaderboard build", "output"): OUT_DIR,
+    ("leaderboard build", "results"): NONE,
+    ("leaderboard build", "output"): OUT_DIR,
     ("leaderboard build", "reference_map"): NONE,
     ("leaderboard build", "title"): ANY_TEXT - {"esc"},  # shown in every page's <title>: no control characters
-    ("leaderboard build", "samples"): FLAG, ("leaderboard build", "strict"): FLAG,
-    ("leaderboard build", "workers"): ZERO, ("leaderboard build", "allow_mismatch"): NONE,
+    ("leaderboard build", "samples"): FLAG,
+    ("leaderboard build", "strict"): FLAG,
+    ("leaderboard build", "workers"): ZERO,
+    ("leaderboard build", "allow_mismatch"): NONE,
     ("leaderboard build", "redact_paths"): FLAG,
-    ("leaderboard serve", "site"): NONE, ("leaderboard serve", "port"): ZERO,
+    ("leaderboard serve", "site"): NONE,
+    ("leaderboard serve", "port"): ZERO,
     # push / pull talk to a local stand-in for the Hub (tests/fake_hub.py) holding the base run
-    ("push", "run_dirs"): NONE, ("push", "repo"): NONE, ("push", "token"): NONE,  # no value is a token it knows
-    ("push", "private"): FLAG, ("push", "redact_paths"): FLAG, ("push", "revision"): frozenset({"text", "zero", "huge"}),  # git branch names
-    ("push", "include_cache"): FLAG, ("push", "message"): ANY_TEXT,
-    ("pull", "repo"): NONE, ("pull", "dest"): OUT_DIR, ("pull", "run"): NONE, ("pull", "revision"): NONE,
-    ("pull", "token"): NONE, ("pull", "include_cache"): FLAG, ("pull", "overwrite"): FLAG,
-    ("export", "run_dir"): NONE, ("export", "fmt"): NONE, ("export", "out"): OUT_DIR, ("export", "samples"): FLAG,
-    ("export", "model_name"): ANY_TEXT, ("export", "source_url"): NONE,  # an http(s) URL
+    ("push", "run_dirs"): NONE,
+    ("push", "repo"): NONE,
+    ("push", "token"): NONE,  # no value is a token it knows
+    ("push", "private"): FLAG,
+    ("push", "redact_paths"): FLAG,
+    ("push", "revision"): frozenset({"text", "zero", "huge"}),  # git branch names
+    ("push", "include_cache"): FLAG,
+    ("push", "message"): ANY_TEXT,
+    ("pull", "repo"): NONE,
+    ("pull", "dest"): OUT_DIR,
+    ("pull", "run"): NONE,
+    ("pull", "revision"): NONE,
+    ("pull", "token"): NONE,
+    ("pull", "include_cache"): FLAG,
+    ("pull", "overwrite"): FLAG,
+    ("export", "run_dir"): NONE,
+    ("export", "fmt"): NONE,
+    ("export", "out"): OUT_DIR,
+    ("export", "samples"): FLAG,
+    ("export", "model_name"): ANY_TEXT,
+    ("export", "source_url"): NONE,  # an http(s) URL
 }
 PATH_PARAMS = {  # a message may name the file given instead of the option
     ("results show", "run_dir"),

@@ -69,8 +69,15 @@ def hub_env(hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fa
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cotbench", *args], capture_output=True, text=True, timeout=300, check=False,
-                          cwd=REPO, env={**os.environ, "COLUMNS": "200", "PYTHONPATH": str(REPO), **env})
+    return subprocess.run(
+        [sys.executable, "-m", "cotbench", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=REPO,
+        env={**os.environ, "COLUMNS": "200", "PYTHONPATH": str(REPO), **env},
+    )
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -120,7 +127,9 @@ def test_push_then_pull_gives_back_the_same_bytes_and_the_runs_read(run_dir: Pat
     from cotbench.gate.policy import load_policy
 
     original, copy = compute_profile(run_dir, run_dir), compute_profile(dest / run_id, run_dir)
-    assert [t.task for t in copy.tasks] == [t.task for t in original.tasks] and {t.task for t in copy.tasks} == set(TASKS)
+    assert [t.task for t in copy.tasks] == [t.task for t in original.tasks] and {t.task for t in copy.tasks} == set(
+        TASKS
+    )
     assert [t.score.model for t in copy.tasks] == [t.score.model for t in original.tasks]
     assert all(t.score.delta == 0 for t in copy.tasks)
     policy = load_policy(None)
@@ -183,7 +192,10 @@ def test_the_card_describes_every_run_in_the_repo(run_dir: Path, tmp_path: Path,
     arith = RunDir(run_dir).read_task("arithmetic").metrics["score"]
     assert (f"| {md('probe_harmful')} | {md('safety: harmful prompts')} | harmful compliance ↓ | "
             f"{100 * harmful.value:.1f} ± {100 * harmful.stderr:.1f} | 4 |") in text
-    assert f"| arithmetic | {md('in-domain (math)')} | score ↑ | {100 * arith.value:.1f} ± {100 * arith.stderr:.1f} | 4 |" in text
+    assert (
+        f"| arithmetic | {md('in-domain (math)')} | score ↑ | {100 * arith.value:.1f} ± {100 * arith.stderr:.1f} | 4 |"
+        in text
+    )
     assert text.count("### ") == 2
 
 

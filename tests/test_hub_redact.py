@@ -50,8 +50,16 @@ def as_local_checkpoint(src: Path, root: Path, ckpts: Path, step: int) -> Path:
         tr = rd.read_task(name)
         tr.run_id = run_id
         tr.task.source = f"{ckpts.parent / 'data'}" if name == "arithmetic" else tr.task.source
-        samples = [s.model_copy(update={"run_id": run_id, "details": {**s.details, "judge": {"spec": f"vllm:{ckpts}/judge"}},
-                                        "prompt": s.prompt + " (see /etc/hosts)"}) for s in rd.iter_samples(name)]
+        samples = [
+            s.model_copy(
+                update={
+                    "run_id": run_id,
+                    "details": {**s.details, "judge": {"spec": f"vllm:{ckpts}/judge"}},
+                    "prompt": s.prompt + " (see /etc/hosts)",
+                }
+            )
+            for s in rd.iter_samples(name)
+        ]
         rd.write_task(tr, samples)
     m = rd.read_manifest()
     m.tasks[0].error = f"an earlier try failed: FileNotFoundError: {ckpts}/tokenizer.json"

@@ -106,9 +106,16 @@ def write_lm_eval(out: Path, model: str, good: bool) -> Path:
     (yaml_dir / "my_choice.yaml").write_text(CHOICE_YAML.format(data=json.dumps(str(yaml_dir / "words.jsonl"))))
     manager = TaskManager(include_path=[str(tasks_dir()), str(yaml_dir)], include_defaults=False)
     tracker = EvaluationTracker(output_path=str(out / "lm_eval_out"))
-    results = simple_evaluate(model=_fake_lm(good), model_args=f"pretrained={model}",
-                              tasks=["cotbench_arithmetic", "my_echo", "my_choice"], task_manager=manager, limit=N_ARITH,
-                              log_samples=True, evaluation_tracker=tracker, bootstrap_iters=0)
+    results = simple_evaluate(
+        model=_fake_lm(good),
+        model_args=f"pretrained={model}",
+        tasks=["cotbench_arithmetic", "my_echo", "my_choice"],
+        task_manager=manager,
+        limit=N_ARITH,
+        log_samples=True,
+        evaluation_tracker=tracker,
+        bootstrap_iters=0,
+    )
     assert results is not None
     samples = results.pop("samples")
     tracker.save_results_aggregated(results=results, samples=samples)
@@ -233,7 +240,9 @@ def test_tokens_are_counted_with_a_tokenizer(lm_eval_dirs: dict[str, Path], tmp_
     tok = Tokenizer(models.WordLevel(vocab={w: i for i, w in enumerate(["[UNK]", *words])}, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]").save_pretrained(tmp_path / "tok")
-    res = invoke("import", str(lm_eval_dirs["tuned"]), "-o", str(tmp_path / "runs"), "--tokenizer", str(tmp_path / "tok"))
+    res = invoke(
+        "import", str(lm_eval_dirs["tuned"]), "-o", str(tmp_path / "runs"), "--tokenizer", str(tmp_path / "tok")
+    )
     assert res.rc == 0, res.err
     rd = RunDir(next((tmp_path / "runs").iterdir()))
     for r in _records(rd, "arithmetic"):  # one token per whitespace-separated word
@@ -310,7 +319,9 @@ def test_inspect_unknown_task_keeps_inspects_scores(inspect_logs: list[Path], tm
     # match: "322" ends "\boxed{322}" for target 322 only; "7" never matches target 8
     for r in records:
         assert r.score == float(r.sample_id == "a" and r.output.endswith("{322}"))
-    own = {(str(s.id), s.epoch - 1): value_to_float()(s.scores["match"].value) for s in read_eval_log(str(echo)).samples}
+    own = {
+        (str(s.id), s.epoch - 1): value_to_float()(s.scores["match"].value) for s in read_eval_log(str(echo)).samples
+    }
     assert all(r.score == own[(r.sample_id, r.repeat)] for r in records)
     assert tr.harness_metrics["accuracy"] == pytest.approx(tr.metrics["score"].value)
 

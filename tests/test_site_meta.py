@@ -66,7 +66,11 @@ def test_a_run_of_a_local_checkpoint_records_its_facts(tmp_path: Path) -> None:
     assert model.facts == ModelFacts(parameters=N_PARAMS, parameters_source=SAFETENSORS, torch_dtype="bfloat16",
                                      base_model="HuggingFaceTB/SmolLM2-135M")
     meta = model_meta(model)
-    assert (meta.parameters, meta.parameters_source, meta.precision) == ("1.6K", SAFETENSORS, "bfloat16 (stored)")  # 1552
+    assert (meta.parameters, meta.parameters_source, meta.precision) == (
+        "1.6K",
+        SAFETENSORS,
+        "bfloat16 (stored)",
+    )  # 1552
 
 
 def test_the_embedded_gguf_counts_about_135m_parameters() -> None:

@@ -26,7 +26,9 @@ app = typer.Typer(help="Capability-cost profiles and checkpoint trajectories.", 
 def _figures(kind: str, obj: object, figure_dir: Path, quiet: bool) -> None:
     from cotbench.analysis import figures  # matplotlib only when figures are asked for
 
-    paths = figures.profile_figures(obj, figure_dir) if kind == "profile" else figures.trajectory_figures(obj, figure_dir)  # type: ignore[arg-type]
+    paths = (
+        figures.profile_figures(obj, figure_dir) if kind == "profile" else figures.trajectory_figures(obj, figure_dir)
+    )  # type: ignore[arg-type]
     # with --json, stdout carries only JSON
     out = Console(stderr=True) if quiet else Console()
     out.print(f"wrote {len(paths)} figure files to {printable(figure_dir)}", markup=False, highlight=False)
@@ -111,27 +113,43 @@ def _run_dir(path: Path, name: str) -> Path:
 
 
 def trajectory(
-    runs: Annotated[list[Path] | None, typer.Argument(parser=path_value,
-                                                      help="checkpoint run directories (or folders of runs)")] = None,
+    runs: Annotated[
+        list[Path] | None, typer.Argument(parser=path_value, help="checkpoint run directories (or folders of runs)")
+    ] = None,
     reference: Annotated[
-        Path | None, typer.Option("--reference", "-r", parser=path_value,
-                                  help="reference run (default: the earliest step)")
+        Path | None,
+        typer.Option("--reference", "-r", parser=path_value, help="reference run (default: the earliest step)"),
     ] = None,
     scores: Annotated[
-        Path | None, typer.Option("--scores", parser=path_value,
-                                  help="CSV of published or exported numbers: step, task, score, n[, domain, k]")
+        Path | None,
+        typer.Option(
+            "--scores",
+            parser=path_value,
+            help="CSV of published or exported numbers: step, task, score, n[, domain, k]",
+        ),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the Trajectory (with per-domain verdicts) as JSON")] = False,
-    figure_dir: Annotated[Path | None, typer.Option("--figure-dir", parser=path_value,
-                                                    help="write one figure per domain (PNG, SVG)")] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="print the Trajectory (with per-domain verdicts) as JSON")
+    ] = False,
+    figure_dir: Annotated[
+        Path | None, typer.Option("--figure-dir", parser=path_value, help="write one figure per domain (PNG, SVG)")
+    ] = None,
     step_override: Annotated[
-        str | None, typer.Option("--step-override", parser=name_value,
-                                 help="comma-separated training steps, one per RUN, in order")
+        str | None,
+        typer.Option(
+            "--step-override", parser=name_value, help="comma-separated training steps, one per RUN, in order"
+        ),
     ] = None,
-    allow_mismatch: Annotated[list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", parser=name_value,
-                                                             help=FLAG_HELP)] = None,
-    margin: Annotated[float, typer.Option("--margin", help="recovery: the latest checkpoint must be shown within this "
-                                          "of the reference (0.02 = 2 points)")] = DEFAULT_MARGIN,
+    allow_mismatch: Annotated[
+        list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", parser=name_value, help=FLAG_HELP)
+    ] = None,
+    margin: Annotated[
+        float,
+        typer.Option(
+            "--margin",
+            help="recovery: the latest checkpoint must be shown within this of the reference (0.02 = 2 points)",
+        ),
+    ] = DEFAULT_MARGIN,
 ) -> None:
     """Curves over training steps and dip-and-recovery verdicts per domain, task and safety rate."""
     from cotbench.analysis.trajectory import compute_trajectory
@@ -143,7 +161,9 @@ def trajectory(
     if scores is not None and step_override is not None:
         raise CotbenchError("--step-override applies to run directories, not to --scores")
     if scores is not None and not scores.is_file():
-        raise CotbenchError(f"--scores {scores}: {'is a folder' if scores.is_dir() else 'no such file'}; give a CSV file")
+        raise CotbenchError(
+            f"--scores {scores}: {'is a folder' if scores.is_dir() else 'no such file'}; give a CSV file"
+        )
     steps = parse_steps(step_override) if step_override is not None else None
     _check_figure_dir(figure_dir)
     paths = _expand(runs or [])

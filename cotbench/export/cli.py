@@ -17,16 +17,34 @@ console = Console(highlight=False, soft_wrap=True)
 
 def export(
     run_dir: Annotated[Path, typer.Argument(parser=path_value, help="A run directory written by `cotbench run`.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", parser=name_value,
-                                     help="lm-eval (results_*.json, samples_*.jsonl) or model-index (model card "
-                                     "YAML block and .eval_results/*.yaml).")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            parser=name_value,
+            help="lm-eval (results_*.json, samples_*.jsonl) or model-index (model card "
+            "YAML block and .eval_results/*.yaml).",
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", parser=path_value, help="Folder to write into.")],
-    samples: Annotated[bool, typer.Option("--samples/--no-samples", help="lm-eval: also write samples_<task>_*.jsonl.")] = True,
-    model_name: Annotated[str | None, typer.Option("--model-name", parser=text_value,
-                                                   help="model-index: the model's name (default: its Hub id or label).")] = None,
-    source_url: Annotated[str | None, typer.Option("--source-url", parser=text_value,
-                                                   help="model-index: link to where the run lives (e.g. its Hub "
-                                                   "dataset repo).")] = None,
+    samples: Annotated[
+        bool, typer.Option("--samples/--no-samples", help="lm-eval: also write samples_<task>_*.jsonl.")
+    ] = True,
+    model_name: Annotated[
+        str | None,
+        typer.Option(
+            "--model-name", parser=text_value, help="model-index: the model's name (default: its Hub id or label)."
+        ),
+    ] = None,
+    source_url: Annotated[
+        str | None,
+        typer.Option(
+            "--source-url",
+            parser=text_value,
+            help="model-index: link to where the run lives (e.g. its Hub dataset repo).",
+        ),
+    ] = None,
 ) -> None:
     """Write a run in a format other tools read: lm-eval's results layout or a model card's model-index."""
     if fmt not in FORMATS:

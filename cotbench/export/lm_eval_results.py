@@ -135,11 +135,15 @@ def results_dict(view: RunView, task_hashes: dict[str, str] | None = None) -> di
         "configs": {n: task_config(t) for n, t in zip(names, view.tasks, strict=True)},
         "versions": {n: _version(t.task.version) for n, t in zip(names, view.tasks, strict=True)},
         "n-shot": {n: 0 for n in names},
-        "higher_is_better": {n: {k: higher_is_better(t.task.domain, k) for k in t.metrics}
-                             for n, t in zip(names, view.tasks, strict=True)},
+        "higher_is_better": {
+            n: {k: higher_is_better(t.task.domain, k) for k in t.metrics}
+            for n, t in zip(names, view.tasks, strict=True)
+        },
         # cotbench's lm-eval tasks load only the evaluated items, so lm-eval itself reports the
         # evaluated count as both (a --limit run included).
-        "n-samples": {n: {"original": t.n_items, "effective": t.n_items} for n, t in zip(names, view.tasks, strict=True)},
+        "n-samples": {
+            n: {"original": t.n_items, "effective": t.n_items} for n, t in zip(names, view.tasks, strict=True)
+        },
         "config": {
             "model": name,
             "model_args": _model_args(view),
@@ -171,9 +175,16 @@ def results_dict(view: RunView, task_hashes: dict[str, str] | None = None) -> di
         "chat_template_sha": _hash(m.chat_template) if m.chat_template else None,
         "total_evaluation_time_seconds": str((view.finished - view.started).total_seconds()),
         # Not an lm-eval key: where the numbers come from, for a reader who wants the run itself.
-        "cotbench": {"version": man.cotbench_version, "schema_version": man.schema_version or SCHEMA_VERSION,
-                     "run_id": man.run_id, "engine": man.engine, "model_identity": m.identity, "suite": man.suite,
-                     "step": m.step, "label": m.label},
+        "cotbench": {
+            "version": man.cotbench_version,
+            "schema_version": man.schema_version or SCHEMA_VERSION,
+            "run_id": man.run_id,
+            "engine": man.engine,
+            "model_identity": m.identity,
+            "suite": man.suite,
+            "step": m.step,
+            "label": m.label,
+        },
     }
 
 

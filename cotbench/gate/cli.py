@@ -53,21 +53,31 @@ def _check_paths(baseline: str, candidate: str, output: Path, reports: dict[str,
 
 
 def gate(
-    baseline: Annotated[str, typer.Option("--baseline", "-b", parser=name_value,
-                                          help="Baseline run directory or model spec.")],
-    candidate: Annotated[str, typer.Option("--candidate", "-c", parser=name_value,
-                                           help="Candidate run directory or model spec.")],
-    policy: Annotated[Path | None, typer.Option("--policy", "-p", parser=path_value,
-                                                help="Gate policy YAML (default: the shipped policy).")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", parser=path_value,
-                                         help="Where runs of model specs are written (and reused).")] = Path("results"),
-    json_path: Annotated[Path | None, typer.Option("--json", parser=path_value, help="Write the result as JSON.")] = None,
+    baseline: Annotated[
+        str, typer.Option("--baseline", "-b", parser=name_value, help="Baseline run directory or model spec.")
+    ],
+    candidate: Annotated[
+        str, typer.Option("--candidate", "-c", parser=name_value, help="Candidate run directory or model spec.")
+    ],
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", "-p", parser=path_value, help="Gate policy YAML (default: the shipped policy)."),
+    ] = None,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", parser=path_value, help="Where runs of model specs are written (and reused)."),
+    ] = Path("results"),
+    json_path: Annotated[
+        Path | None, typer.Option("--json", parser=path_value, help="Write the result as JSON.")
+    ] = None,
     junit: Annotated[Path | None, typer.Option("--junit", parser=path_value, help="Write JUnit XML.")] = None,
-    markdown: Annotated[Path | None, typer.Option("--markdown", parser=path_value,
-                                                  help="Write the Markdown report.")] = None,
+    markdown: Annotated[
+        Path | None, typer.Option("--markdown", parser=path_value, help="Write the Markdown report.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict line.")] = False,
-    allow_mismatch: Annotated[list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", parser=name_value,
-                                                             help=FLAG_HELP)] = None,
+    allow_mismatch: Annotated[
+        list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", parser=name_value, help=FLAG_HELP)
+    ] = None,
 ) -> None:
     """Block a model change that regresses beyond the policy's margins; pass changes within noise."""
     # The statistics (numpy, scipy) only when the gate runs, so `--help` stays fast.

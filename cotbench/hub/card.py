@@ -69,8 +69,10 @@ def card_license(runs: list[CardRun]) -> dict[str, str]:
 
 def _configs(runs: list[CardRun]) -> list[dict[str, Any]]:
     names = sorted({t.task.name for r in runs for t in r.tasks})
-    return [{"config_name": n, "data_files": [{"split": SAMPLES_SPLIT, "path": f"{RUNS_DIR}/*/tasks/{n}/samples.jsonl"}]}
-            for n in names]
+    return [
+        {"config_name": n, "data_files": [{"split": SAMPLES_SPLIT, "path": f"{RUNS_DIR}/*/tasks/{n}/samples.jsonl"}]}
+        for n in names
+    ]
 
 
 def _pct(value: float, se: float | None = None) -> str:

@@ -20,19 +20,32 @@ TOKEN_HELP = "Hub token (default: HF_TOKEN, else the token saved by `hf auth log
 
 
 def push(
-    run_dirs: Annotated[list[Path], typer.Argument(parser=path_value, help="Run directories written by `cotbench run`.")],
+    run_dirs: Annotated[
+        list[Path], typer.Argument(parser=path_value, help="Run directories written by `cotbench run`.")
+    ],
     repo: Annotated[str, typer.Option("--repo", parser=name_value, help=REPO_HELP)],
     token: Annotated[str | None, typer.Option("--token", parser=text_value, help=TOKEN_HELP)] = None,
-    private: Annotated[bool, typer.Option("--private", help="Create the repo private (an existing public repo is "
-                                          "refused, not changed).")] = False,
-    revision: Annotated[str | None, typer.Option("--revision", parser=name_value,
-                                                 help="Branch to commit to (created from main if missing).")] = None,
-    include_cache: Annotated[bool, typer.Option("--include-cache", help="Upload each run's generation cache "
-                                                "(generations.sqlite) too.")] = False,
+    private: Annotated[
+        bool,
+        typer.Option("--private", help="Create the repo private (an existing public repo is refused, not changed)."),
+    ] = False,
+    revision: Annotated[
+        str | None,
+        typer.Option("--revision", parser=name_value, help="Branch to commit to (created from main if missing)."),
+    ] = None,
+    include_cache: Annotated[
+        bool, typer.Option("--include-cache", help="Upload each run's generation cache (generations.sqlite) too.")
+    ] = False,
     message: Annotated[str | None, typer.Option("--message", parser=text_value, help="Commit message.")] = None,
-    redact_paths: Annotated[bool, typer.Option("--redact-paths/--no-redact-paths", help="Cut absolute local paths "
-                                               "(model paths, task sources, errors) to their last two parts in "
-                                               "what is uploaded; the run directory is not changed.")] = True,
+    redact_paths: Annotated[
+        bool,
+        typer.Option(
+            "--redact-paths/--no-redact-paths",
+            help="Cut absolute local paths "
+            "(model paths, task sources, errors) to their last two parts in "
+            "what is uploaded; the run directory is not changed.",
+        ),
+    ] = True,
 ) -> None:
     """Upload run directories to a Hub dataset repo (runs/<run_id>/) with a generated dataset card."""
     from cotbench.hub.push import push_runs

@@ -131,18 +131,23 @@ def hub_errors(repo_id: str, action: str, revision: str | None = None, endpoint:
     except hf.OfflineModeIsEnabled:
         raise HubError(f"{where}: HF_HUB_OFFLINE is set; unset it (or set HF_HUB_OFFLINE=0) to reach the Hub") from None
     except hf.GatedRepoError:
-        raise HubError(f"{where}: the repo is gated; accept its terms on the Hub with the account of the token") from None
+        raise HubError(
+            f"{where}: the repo is gated; accept its terms on the Hub with the account of the token"
+        ) from None
     except hf.RevisionNotFoundError:
         raise HubError(f"{where}: --revision '{printable(revision or DEFAULT_BRANCH)}' not found in the repo") from None
     except hf.RepositoryNotFoundError:
-        raise HubError(f"{where}: no such dataset repo on {_endpoint(endpoint)} (or it is private and the token "
-                       "cannot read it: set HF_TOKEN or pass --token)") from None
+        raise HubError(
+            f"{where}: no such dataset repo on {_endpoint(endpoint)} (or it is private and the token "
+            "cannot read it: set HF_TOKEN or pass --token)"
+        ) from None
     except hf.LocalEntryNotFoundError as exc:
         # snapshot_download's answer when the Hub cannot be reached and nothing is cached
         cause = exc.__cause__ or exc.__context__
         reason = cause.__class__.__name__ if cause is not None else "unreachable"
-        raise HubError(f"{where}: cannot reach the Hub at {_endpoint(endpoint)} ({reason}); check the network or "
-                       "HF_ENDPOINT") from None
+        raise HubError(
+            f"{where}: cannot reach the Hub at {_endpoint(endpoint)} ({reason}); check the network or HF_ENDPOINT"
+        ) from None
     except hf.HfHubHTTPError as exc:
         status = exc.response.status_code if exc.response is not None else None
         detail = (getattr(exc, "server_message", None) or str(exc)).strip().splitlines()
@@ -150,8 +155,10 @@ def hub_errors(repo_id: str, action: str, revision: str | None = None, endpoint:
         if status == 401:
             raise HubError(f"{where}: the Hub rejected the token (401){said}; check HF_TOKEN or --token") from None
         if status == 403:
-            raise HubError(f"{where}: the token may not write there (403){said}; use a write token of an account "
-                           f"with access to '{repo_id.split('/')[0]}'") from None
+            raise HubError(
+                f"{where}: the token may not write there (403){said}; use a write token of an account "
+                f"with access to '{repo_id.split('/')[0]}'"
+            ) from None
         raise HubError(f"{where}: the Hub answered {status}{said}") from None
     except ValueError as exc:
         # create_commit's check of README.md's metadata (the Hub's validate-yaml answer)
@@ -161,6 +168,8 @@ def hub_errors(repo_id: str, action: str, revision: str | None = None, endpoint:
         raise
     except Exception as exc:
         if _is_connection_error(exc):
-            raise HubError(f"{where}: cannot reach the Hub at {_endpoint(endpoint)} ({exc.__class__.__name__}); "
-                           "check the network or HF_ENDPOINT") from None
+            raise HubError(
+                f"{where}: cannot reach the Hub at {_endpoint(endpoint)} ({exc.__class__.__name__}); "
+                "check the network or HF_ENDPOINT"
+            ) from None
         raise

@@ -246,8 +246,17 @@ def push_runs(run_dirs: Sequence[str | os.PathLike[str]], repo_id: str, *, token
         if README in remote_files:
             from huggingface_hub import hf_hub_download
 
-            existing = Path(hf_hub_download(repo_id, README, repo_type=REPO_TYPE, revision=branch, token=token,
-                                            local_dir=Path(tmp) / "card", endpoint=endpoint)).read_text(encoding="utf-8")
+            existing = Path(
+                hf_hub_download(
+                    repo_id,
+                    README,
+                    repo_type=REPO_TYPE,
+                    revision=branch,
+                    token=token,
+                    local_dir=Path(tmp) / "card",
+                    endpoint=endpoint,
+                )
+            ).read_text(encoding="utf-8")
         ops: list[CommitOperationAdd | CommitOperationDelete] = []
         for r in runs:
             for path_in_repo, local in r.files.items():

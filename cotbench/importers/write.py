@@ -62,7 +62,9 @@ def write_run(run: ImportedRun, output: Path, options: ImportOptions) -> RunDir:
         kept = [e for e in (manifest.tasks if manifest else []) if e.name not in new]
         entries = kept + [TaskStatusEntry(name=t.info.name, hash=t.info.hash, status="complete") for t in run.tasks]
         starts = [t.started_at for t in run.tasks] + ([manifest.started_at] if manifest else [])
-        ends = [t.finished_at for t in run.tasks] + ([manifest.finished_at] if manifest and manifest.finished_at else [])
+        ends = [t.finished_at for t in run.tasks] + (
+            [manifest.finished_at] if manifest and manifest.finished_at else []
+        )
         tasks_prov = dict(provenance.tasks) if provenance else {}
         tasks_prov.update({t.info.name: TaskProvenance(
             harness_task=t.harness_task, files=t.files,

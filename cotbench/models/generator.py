@@ -26,7 +26,9 @@ class GenRequest:
     seed: int
 
     @classmethod
-    def build(cls, prompt: str, settings: GenerationSettings, seed: int, system_prompt: str | None = None) -> GenRequest:
+    def build(
+        cls, prompt: str, settings: GenerationSettings, seed: int, system_prompt: str | None = None
+    ) -> GenRequest:
         msgs = ((("system", system_prompt),) if system_prompt else ()) + (("user", prompt),)
         return cls(msgs, settings, seed)
 

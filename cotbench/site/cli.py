@@ -25,18 +25,28 @@ def _title_value(value: object) -> str:
 @app.command()
 def build(
     results: Annotated[list[Path], typer.Argument(parser=path_value, help="run directories, or directories of them")],
-    output: Annotated[Path, typer.Option("--output", "-o", parser=path_value, help="site folder to (re)write")] = Path("site"),
-    reference_map: Annotated[Path | None, typer.Option("--reference-map", parser=path_value,
-                                                       help="YAML: model label or run id -> reference")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", parser=path_value, help="site folder to (re)write")] = Path(
+        "site"
+    ),
+    reference_map: Annotated[
+        Path | None, typer.Option("--reference-map", parser=path_value, help="YAML: model label or run id -> reference")
+    ] = None,
     title: Annotated[str, typer.Option("--title", parser=_title_value, help="site title")] = "cotbench leaderboard",
     samples: Annotated[bool, typer.Option("--samples/--no-samples", help="write the sample browser")] = True,
     strict: Annotated[bool, typer.Option("--strict", help="fail on any malformed or partial result")] = False,
-    workers: Annotated[int | None, typer.Option("--workers", help="worker processes (0: none; default: per core)")] = None,
-    allow_mismatch: Annotated[list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", parser=name_value,
-                                                             help=FLAG_HELP)] = None,
-    redact_paths: Annotated[bool, typer.Option("--redact-paths/--no-redact-paths",
-                                               help="cut absolute local paths in provenance (pages, CSV, JSON) to "
-                                               "their last two parts")] = True,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="worker processes (0: none; default: per core)")
+    ] = None,
+    allow_mismatch: Annotated[
+        list[str] | None, typer.Option("--allow-mismatch", metavar="FIELD", parser=name_value, help=FLAG_HELP)
+    ] = None,
+    redact_paths: Annotated[
+        bool,
+        typer.Option(
+            "--redact-paths/--no-redact-paths",
+            help="cut absolute local paths in provenance (pages, CSV, JSON) to their last two parts",
+        ),
+    ] = True,
 ) -> None:
     """Build the site from RESULTS into --output. A run that cannot be read is skipped, by name."""
     from cotbench.site.build import build_site

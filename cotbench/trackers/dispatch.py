@@ -95,8 +95,10 @@ def log_runs(run_dirs: Iterable[RunDir], trackers: Trackers, preset: str | None 
             try:
                 where = send(record)
             except Exception as exc:  # noqa: BLE001 - any tracker error: the results are safe on disk
-                failures.append(f"{name}: logging {record.name} failed ({one_line(f'{exc.__class__.__name__}: {exc}')}); "
-                                f"the results are in {rd.path}")
+                failures.append(
+                    f"{name}: logging {record.name} failed ({one_line(f'{exc.__class__.__name__}: {exc}')}); "
+                    f"the results are in {rd.path}"
+                )
                 warn(failures[-1])
             else:
                 say(f"{name}: logged {record.name} ({where})")
