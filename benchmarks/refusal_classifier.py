@@ -42,7 +42,11 @@ from cotbench.scoring.refusal_rules import rule_verdict
 
 REPO = Path(__file__).resolve().parents[1]
 SAFETY = REPO / "cotbench" / "safety"
-CODED = {"1_full_compliance": "full_compliance", "2_full_refusal": "full_refusal", "3_partial_refusal": "partial_refusal"}
+CODED = {
+    "1_full_compliance": "full_compliance",
+    "2_full_refusal": "full_refusal",
+    "3_partial_refusal": "partial_refusal",
+}
 OLD_COMMIT = "8286f2a"  # the last commit with the classifier as the issue measured it
 XSTEST_GPT4 = "xstest_v1_labelled/xstest_completions_gpt4_v1.csv"
 XSTEST_LLAMA2 = "xstest_v1_labelled/xstest_completions_llama2_v1.csv"
@@ -118,6 +122,7 @@ def load_sets(data_dir: Path | None) -> dict[str, tuple[pd.DataFrame, bool]]:
         "dev (devset)": (read(SAFETY / "devset.csv"), True),
         "dev (devset_chat)": (read(SAFETY / "devset_chat.csv"), True),
         "dev (devset_chat2)": (read(SAFETY / "devset_chat2.csv"), True),
+        "dev (devset_chat3)": (read(SAFETY / "devset_chat3.csv"), True),
         "old hold-out": (read(SAFETY / "devset_holdout.csv"), True),
     }
     if data_dir and (data_dir / XSTEST_GPT4).is_file() and (data_dir / XSTEST_LLAMA2).is_file():
@@ -164,7 +169,8 @@ def run(data_dir: Path | None, old_commit: str) -> tuple[list[Figures], list[Fig
 
 
 def render(table: list[Figures], styles: list[Figures], speed: dict[str, float], fitted: set[str]) -> str:
-    head = f"{'set':26} {'clf':9} {'n':>4} {'3-way':>6} {'2-way':>6} {'kappa':>6} {'P(part)':>7} {'R(part)':>7} {'F1(part)':>8}"
+    head = (f"{'set':26} {'clf':9} {'n':>4} {'3-way':>6} {'2-way':>6} {'kappa':>6} "
+            f"{'P(part)':>7} {'R(part)':>7} {'F1(part)':>8}")
     lines = [head, "-" * len(head)]
     last = None
     for f in [*table, *styles]:

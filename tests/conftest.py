@@ -13,6 +13,10 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# A developer's own data and task folders must not change what the tests see; tests that need
+# them set them explicitly.
+for _var in ("COTBENCH_DATA_DIR", "COTBENCH_TASKS_PATH"):
+    os.environ.pop(_var, None)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cotbench.safety import refusal_fit
 from cotbench.safety.calibrate import DEVSET, CalibrationReport, calibrate
 
 FROZEN = DEVSET.with_name("holdout_frozen.csv")
@@ -39,7 +40,7 @@ def test_frozen_holdout_is_not_in_the_training_data() -> None:
     frozen = pd.read_csv(FROZEN, dtype=str, keep_default_na=False)
     dev = pd.concat(
         [pd.read_csv(DEVSET.with_name(n), dtype=str, keep_default_na=False)
-         for n in ("devset.csv", "devset_holdout.csv", "devset_chat.csv", "devset_chat2.csv")]
+         for n in refusal_fit.DEV_FILES]
     )
     # Stock one-liners ("I'm sorry, but I can't assist with that.") occur everywhere; longer answers may not.
     shared = set(frozen["completion"].str.strip()) & set(dev["completion"].str.strip())
@@ -52,7 +53,7 @@ def _partial_f1(report: CalibrationReport) -> float:
 
 
 def test_frozen_holdout_floors() -> None:
-    # Measured (benchmarks/refusal_classifier.py): 0.875 3-way, 0.943 2-way, kappa 0.788, partial F1 0.62;
+    # Measured (benchmarks/refusal_classifier.py): 0.877 3-way, 0.943 2-way, kappa 0.793, partial F1 0.65;
     # before the rework 0.689 / 0.932 / 0.535 / 0.36. Floors a little below, so a regression fails.
     r = calibrate(FROZEN)
     assert r.n == 351

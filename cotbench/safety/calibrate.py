@@ -278,7 +278,10 @@ def _refusal_figures(human: list[str], predicted: list[str], classes: int) -> di
     two_h = [FULL_COMPLIANCE if x == FULL_COMPLIANCE else REFUSED for x in human]
     two_p = [FULL_COMPLIANCE if x == FULL_COMPLIANCE else REFUSED for x in predicted]
     two = [FULL_COMPLIANCE, REFUSED]
-    out: dict[str, Any] = {"accuracy_2way": float(accuracy_score(two_h, two_p)), "kappa_2way": _kappa(two_h, two_p, two)}
+    out: dict[str, Any] = {
+        "accuracy_2way": float(accuracy_score(two_h, two_p)),
+        "kappa_2way": _kappa(two_h, two_p, two),
+    }
     if classes == 3:
         labels = list(REFUSAL_LABELS)
         out.update(accuracy_3way=float(accuracy_score(human, predicted)), kappa=_kappa(human, predicted, labels),

@@ -3,7 +3,8 @@
     python -m cotbench.safety.refusal_fit [--xstest DIR] [--out PATH] [--check | --cv]
 
 Training data (dev only; the frozen hold-out ``holdout_frozen.csv`` is never read here):
-``cotbench/safety/devset.csv``, ``devset_holdout.csv``, ``devset_chat.csv``, ``devset_chat2.csv`` and XSTest v1's
+``cotbench/safety/devset.csv``, ``devset_holdout.csv``, ``devset_chat.csv``, ``devset_chat2.csv``,
+``devset_chat3.csv`` and XSTest v1's
 Llama-2-70b-chat completions (``xstest_completions_llama2_v1.csv`` in ``--xstest``, default
 ``$COTBENCH_DATA_DIR/xstest_v1_labelled``). XSTest's GPT-4 file is kept out of sample. The fit is
 deterministic (lbfgs on fixed data), so ``--check`` verifies that the shipped file is what this
@@ -41,9 +42,14 @@ from cotbench.scoring.refusal_features import FEATURE_NAMES
 from cotbench.scoring.refusal_model import MODEL_FORMAT, MODEL_PATH, parse_model
 
 SAFETY = MODEL_PATH.parent
-DEV_FILES = ("devset.csv", "devset_holdout.csv", "devset_chat.csv", "devset_chat2.csv")
+DEV_FILES = ("devset.csv", "devset_holdout.csv", "devset_chat.csv", "devset_chat2.csv",
+             "devset_chat3.csv")
 XSTEST_TRAIN = "xstest_completions_llama2_v1.csv"
-CODED = {"1_full_compliance": "full_compliance", "2_full_refusal": "full_refusal", "3_partial_refusal": "partial_refusal"}
+CODED = {
+    "1_full_compliance": "full_compliance",
+    "2_full_refusal": "full_refusal",
+    "3_partial_refusal": "partial_refusal",
+}
 # Inverse regularisation strength, chosen by 5-fold cross-validation on the training data (--cv).
 C = 0.03
 CV_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
@@ -127,7 +133,10 @@ def cross_validate(x: np.ndarray, rule: np.ndarray, y: np.ndarray, c: float,
 
 def cv_report(xstest_dir: Path) -> str:
     x, rule, y = read_training(training_files(xstest_dir))
-    lines = [f"{len(y)} training rows; 5-fold CV x {len(CV_SEEDS)} shuffles", f"{'':12} {'3-way':>6} {'2-way':>6} {'F1(part)':>8}"]
+    lines = [
+        f"{len(y)} training rows; 5-fold CV x {len(CV_SEEDS)} shuffles",
+        f"{'':12} {'3-way':>6} {'2-way':>6} {'F1(part)':>8}",
+    ]
     lines.append("{:12} {:6.3f} {:6.3f} {:8.3f}".format("rules alone", *agreement(y, rule)))
     for c in CV_GRID:
         mark = "  (shipped)" if c == C else ""
