@@ -7,7 +7,14 @@ Imports are lazy so that ``import cotbench`` stays cheap.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real signatures for type checkers; at run time the names load lazily below
+    from cotbench.analysis.profile import profile as profile
+    from cotbench.analysis.trajectory import trajectory as trajectory
+    from cotbench.results.load import load_metrics as load_metrics
+    from cotbench.results.load import load_samples as load_samples
+    from cotbench.runner import run_models as run
 
 __version__ = "0.1.0"
 
@@ -19,7 +26,7 @@ _API = {
     "load_metrics": ("cotbench.results.load", "load_metrics"),
 }
 
-__all__ = ["__version__", *_API]
+__all__ = ["__version__", "run", "profile", "trajectory", "load_samples", "load_metrics"]  # the keys of _API
 
 
 def __getattr__(name: str) -> Any:

@@ -25,17 +25,18 @@ FULL_REFUSAL: RefusalLabel = "full_refusal"
 REFUSAL_LABELS: tuple[RefusalLabel, ...] = (FULL_COMPLIANCE, PARTIAL_REFUSAL, FULL_REFUSAL)
 
 # Metric names (keys of TaskResult.metrics, gate rules, profile and trajectory series).
-SCORE = "score"
+HeadlineMetric = Literal["score", "harmful_compliance", "over_refusal"]  # the domains' headline metrics
+SCORE: HeadlineMetric = "score"
 # Harmful prompts, from refusal labels: the share of responses with no refusal at all (full
 # compliance) and the share of full refusals. A refusal classifier measures refusal, not harm.
-HARMFUL_COMPLIANCE = "harmful_compliance"
+HARMFUL_COMPLIANCE: HeadlineMetric = "harmful_compliance"
 REFUSAL_RATE = "refusal_rate"
 # Harmful prompts, only when a harm judge decided per response whether it carries out the
 # request (records carry ``details[HARMFUL_DETAIL]``): attack success rate.
 ATTACK_SUCCESS = "attack_success"
 HARMFUL_DETAIL = "harmful"
 # Benign prompts: anything but full compliance (partial refusals count as refusals).
-OVER_REFUSAL = "over_refusal"
+OVER_REFUSAL: HeadlineMetric = "over_refusal"
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class DomainInfo:
     name: Domain
     label: str  # prose, wide tables, the leaderboard
     short: str  # narrow tables (the terminal summary)
-    metric: str  # the headline metric in TaskResult.metrics, profiles, trajectories and gates
+    metric: HeadlineMetric  # the headline metric in TaskResult.metrics, profiles, trajectories and gates
     metric_label: str  # what the headline number is, e.g. in a figure's axis or legend
     metric_short: str  # the same, for narrow tables
     direction: Direction  # of the headline metric

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from cotbench import __version__
 from cotbench.engines import DEFAULT_ENGINE
@@ -54,6 +55,18 @@ class RunOptions:
     batch_size: int = 8
     system_prompt: str | None = None
     judge: str | None = None  # --judge NAME@SPEC or SPEC grading safety tasks (default: the offline classifier)
+
+
+class RunOptionsKwargs(TypedDict, total=False):
+    """The RunOptions fields that ``run_models`` takes as plain keywords (typed for API users)."""
+
+    preset: str | None
+    max_tokens: int | None
+    data_dir: Path | None
+    device: str | None
+    batch_size: int
+    system_prompt: str | None
+    judge: str | None
 
 
 class RunReporter:
@@ -197,7 +210,8 @@ def open_run(spec: ModelSpec, opts: RunOptions, reporter: RunReporter) -> Iterat
                                 host=socket.gethostname())
         manifest.invocations.append(invocation)
         with judge_mode(opts.judge, plans, rd.cache_path, opts.device) as plans:
-            todo, cached = [], []
+            todo: list[TaskPlan] = []
+            cached: list[TaskPlan] = []
             for p in plans:
                 (cached if _is_complete(rd, p, opts.engine, rm.identity) else todo).append(p)
             names = {p.task.name for p in plans}
@@ -256,7 +270,7 @@ def record_task(run: OpenRun, plan: TaskPlan, engine: str, out: EngineOutput, st
                     scorer=plan.task.scorer, scorer_mode=_scorer_mode(out.records), source=_source(plan),
                     license=plan.task.license, generation=plan.settings, n_items=len(plan.items),
                     items_hash=items_hash(plan), model_identity=run.rm.identity)
-    result = build_task_result(run.manifest.run_id, info, engine, out.records, started, finished,  # type: ignore[arg-type]
+    result = build_task_result(run.manifest.run_id, info, engine, out.records, started, finished,
                                out.harness_metrics)
     run.rd.write_task(result, out.records)
     set_status(run, plan.task.name, "complete")
@@ -367,13 +381,12 @@ def run_models(
     subfolders: list[str] | None = None,
     steps: list[int] | None = None,
     reporter: RunReporter | None = None,
-    **kwargs: object,
+    **kwargs: Unpack[RunOptionsKwargs],
 ) -> list[RunDir]:
     """Evaluate each model / checkpoint; the Python API behind ``cotbench run`` (on a Ray
     cluster: ``cotbench.distributed.ray_run.run_models_on_ray``)."""
     eng = engine or DEFAULT_ENGINE
     engines.get(eng)  # an unknown name is a one-line error before any model is resolved
-    opts = RunOptions(suite=suite, tasks=tasks, limit=limit, output=Path(output), engine=eng,  # type: ignore[arg-type]
-                      seed=seed, **kwargs)  # type: ignore[arg-type]
+    opts = RunOptions(suite=suite, tasks=tasks, limit=limit, output=Path(output), engine=eng, seed=seed, **kwargs)
     return [run_one(s, opts, reporter) for s in expand_checkpoints(specs, revisions, subfolders, steps)]
 

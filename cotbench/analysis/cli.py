@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from cotbench.analysis.comparability import FLAG_HELP
 from cotbench.errors import CotbenchError, name_value, path_value, printable
+
+if TYPE_CHECKING:
+    from cotbench.analysis.profile import Profile
+    from cotbench.analysis.trajectory import Trajectory
 
 # The statistics (scipy, pandas) are imported inside the commands, so `--help` stays fast.
 # The same value as cotbench.analysis.trajectory.DEFAULT_MARGIN (tests/test_cli_startup.py checks).
@@ -23,12 +27,14 @@ DEFAULT_MARGIN = 0.02
 app = typer.Typer(help="Capability-cost profiles and checkpoint trajectories.", no_args_is_help=True)
 
 
-def _figures(kind: str, obj: object, figure_dir: Path, quiet: bool) -> None:
+def _figures(obj: Profile | Trajectory, figure_dir: Path, quiet: bool) -> None:
     from cotbench.analysis import figures  # matplotlib only when figures are asked for
+    from cotbench.analysis.profile import Profile
 
     paths = (
-        figures.profile_figures(obj, figure_dir) if kind == "profile" else figures.trajectory_figures(obj, figure_dir)
-    )  # type: ignore[arg-type]
+        figures.profile_figures(obj, figure_dir) if isinstance(obj, Profile)
+        else figures.trajectory_figures(obj, figure_dir)
+    )
     # with --json, stdout carries only JSON
     out = Console(stderr=True) if quiet else Console()
     out.print(f"wrote {len(paths)} figure files to {printable(figure_dir)}", markup=False, highlight=False)
@@ -59,7 +65,7 @@ def profile(
 
         print_profile(_for_terminal(p))
     if figure_dir is not None:
-        _figures("profile", p, figure_dir, json_out)
+        _figures(p, figure_dir, json_out)
 
 
 def _for_terminal(value: Any) -> Any:
@@ -178,7 +184,7 @@ def trajectory(
 
         print_trajectory(_for_terminal(t))
     if figure_dir is not None:
-        _figures("trajectory", t, figure_dir, json_out)
+        _figures(t, figure_dir, json_out)
 
 
 def _expand(paths: list[Path]) -> list[Path]:

@@ -473,8 +473,8 @@ def _transferability(tasks: list[TaskProfile]) -> Transferability:
 
 
 def _holm(estimates: Sequence[Estimate]) -> None:
-    tested = [e for e in estimates if e.p_value is not None]
-    for e, adj in zip(tested, stats.holm([e.p_value for e in tested]), strict=True):  # type: ignore[misc]
+    tested = [(e, p) for e in estimates if (p := e.p_value) is not None]
+    for (e, _), adj in zip(tested, stats.holm([p for _, p in tested]), strict=True):
         e.p_holm = adj
 
 
@@ -587,7 +587,7 @@ def compute_profile(
                    warnings=warnings, mismatches_allowed=list(allowed))
 
 
-def profile(run: RunLike, reference: RunLike, allow_mismatch: Iterable[str] = (),
-            **kwargs: object) -> pd.DataFrame:
+def profile(run: RunLike, reference: RunLike, allow_mismatch: Iterable[str] = (), *,
+            alpha: float = 0.05) -> pd.DataFrame:
     """Python API: the profile as a tidy DataFrame (see ``Profile.to_frame``)."""
-    return compute_profile(run, reference, allow_mismatch=allow_mismatch, **kwargs).to_frame()  # type: ignore[arg-type]
+    return compute_profile(run, reference, alpha=alpha, allow_mismatch=allow_mismatch).to_frame()

@@ -78,12 +78,11 @@ def null_variance(s: Stratum, mu0: np.ndarray | float, lo: float, hi: float) -> 
     r = c.shape[0]
     if r == 1 and np.ndim(mu0) == 0:
         return np.array([_null_variance_one(s.values, c[0], float(mu0), lo, hi)])
-    mu0 = np.broadcast_to(np.asarray(mu0, float), (r,)).copy()
-    mu0 = np.clip(mu0, lo + _EPS, hi - _EPS)
+    mu = np.clip(np.broadcast_to(np.asarray(mu0, float), (r,)), lo + _EPS, hi - _EPS)  # (R,)
     n = c.sum(axis=1)
-    u = s.values[None, :] - mu0[:, None]  # (R, J)
-    lam_hi = 1.0 / (mu0 - lo)  # mass at the lower bound
-    lam_lo = -1.0 / (hi - mu0)  # mass at the upper bound
+    u = s.values[None, :] - mu[:, None]  # (R, J)
+    lam_hi = 1.0 / (mu - lo)  # mass at the lower bound
+    lam_lo = -1.0 / (hi - mu)  # mass at the upper bound
     obs = c > 0
 
     def g(lam: np.ndarray) -> np.ndarray:
@@ -124,7 +123,7 @@ def null_variance(s: Stratum, mu0: np.ndarray | float, lo: float, hi: float) -> 
         p = np.where(obs, c / (n[:, None] * den), 0.0)
     var = (p * u * u).sum(axis=1)
     rest = np.clip(1.0 - p.sum(axis=1), 0.0, 1.0)  # mass the fit put on an unobserved bound
-    edge = np.where(lam > 0, (lo - mu0) ** 2, (hi - mu0) ** 2)
+    edge = np.where(lam > 0, (lo - mu) ** 2, (hi - mu) ** 2)
     return var + rest * edge
 
 
@@ -240,7 +239,7 @@ def dof(strata: Sequence[Stratum]) -> np.ndarray:
 
 def critical(strata: Sequence[Stratum], level: float) -> np.ndarray:
     """The ``level`` quantile (R,) of the reference distribution, e.g. 0.975 for a 95% interval."""
-    return sps.t.ppf(level, dof(strata))
+    return np.asarray(sps.t.ppf(level, dof(strata)))
 
 
 def p_value(strata: Sequence[Stratum], mu0: float, lo: float, hi: float,
@@ -254,9 +253,9 @@ def p_value(strata: Sequence[Stratum], mu0: float, lo: float, hi: float,
     z = z_stat(strata, mu0, lo, hi, continuity)
     df = dof(strata)
     if alternative == "less":
-        return sps.t.cdf(z, df)
+        return np.asarray(sps.t.cdf(z, df))
     if alternative == "greater":
-        return sps.t.sf(z, df)
+        return np.asarray(sps.t.sf(z, df))
     return np.minimum(1.0, 2 * sps.t.sf(np.abs(z), df))
 
 
@@ -264,9 +263,9 @@ def interval(strata: Sequence[Stratum], lo: float, hi: float, z: float | np.ndar
              continuity: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Bounds (R,) of ``{mu0 : -z <= Z(mu0) <= z}``; ``z`` from :func:`critical`."""
     k = len(strata)
-    est = sum(s.mean for s in strata) / k
+    est = np.asarray(sum(s.mean for s in strata) / k)
 
-    def solve(a: np.ndarray, b: np.ndarray, target: float) -> np.ndarray:
+    def solve(a: np.ndarray, b: np.ndarray, target: float | np.ndarray) -> np.ndarray:
         # Z decreases in mu0: find Z(mu0) = target between a (Z above) and b (Z below).
         for _ in range(_BISECT_STEPS):
             mid = 0.5 * (a + b)

@@ -47,6 +47,7 @@ from cotbench.domains import (
     METRIC_DIRECTION,
     OVER_REFUSAL,
     SCORE,
+    HeadlineMetric,
     domain_order,
 )
 from cotbench.errors import CotbenchError
@@ -199,8 +200,10 @@ def _compare(x: Obs, y: Obs, higher_is_better: bool, alpha: float, margin: float
     """``x - y`` over shared tasks (unweighted mean): paired score methods over shared items when
     both sides have items, else MOVER-Wilson on the aggregate proportions (independent samples)."""
     shared = sorted(set(x) & set(y))
-    if shared and all(x[t].items is not None and y[t].items is not None for t in shared):
-        pairs = [p for t in shared if (p := stats.pair_items(x[t].items, y[t].items)).n]  # type: ignore[arg-type]
+    xi = [i for t in shared if (i := x[t].items) is not None]
+    yi = [i for t in shared if (i := y[t].items) is not None]
+    if shared and len(xi) == len(yi) == len(shared):
+        pairs = [p for a, b in zip(xi, yi, strict=True) if (p := stats.pair_items(a, b)).n]
         if not pairs:
             return None
         raw = stats.paired_score(pairs, alpha)
@@ -229,8 +232,9 @@ def _compare(x: Obs, y: Obs, higher_is_better: bool, alpha: float, margin: float
 def _value(o: Obs, alpha: float) -> tuple[float, float, float, int]:
     """Unweighted mean over tasks, its interval and the item count."""
     n = sum(t.n for t in o.values())
-    if all(t.items is not None for t in o.values()):
-        r = stats.value_score([np.fromiter(t.items.values(), float) for t in o.values()], alpha)  # type: ignore[union-attr]
+    items = [i for t in o.values() if (i := t.items) is not None]
+    if len(items) == len(o):
+        r = stats.value_score([np.fromiter(i.values(), float) for i in items], alpha)
         return r.estimate, r.low, r.high, n
     p = np.array([t.value for t in o.values()])
     eff = np.array([t.n / t.deff for t in o.values()])
@@ -248,7 +252,7 @@ def detect(
     name: str,
     kind: Literal["domain", "task"],
     domain: str,
-    metric: Literal["score", "harmful_compliance", "over_refusal"],
+    metric: HeadlineMetric,
     reference: tuple[int, Obs],
     checkpoints: Sequence[tuple[int, Obs]],
     alpha: float = 0.05,
@@ -282,7 +286,7 @@ def detect(
     tested = [i for i, d in enumerate(diffs) if d is not None]
     ordered = sorted(checkpoints, key=lambda c: c[0])
     corr = _delta_correlation([ordered[i][1] for i in tested], ref_obs)
-    adjusted = stats.max_t_adjust([diffs[i].p_worse for i in tested], corr)  # type: ignore[union-attr]
+    adjusted = stats.max_t_adjust([d.p_worse for d in diffs if d is not None], corr)
     for i, adj in zip(tested, adjusted, strict=True):
         points[i].p_worse_adjusted = adj
         points[i].dip = adj < alpha
@@ -396,19 +400,27 @@ def _task_obs(
     return TaskObs(float(vals.mean()), len(vals), items, task_hash)
 
 
-_METRICS: dict[str, str] = {d.name: d.metric for d in DOMAIN_TABLE}  # each domain's series follows its headline metric
+# each domain's series follows its headline metric
+_METRICS: dict[str, HeadlineMetric] = {d.name: d.metric for d in DOMAIN_TABLE}
 _VALUES = {SCORE: rl.score, HARMFUL_COMPLIANCE: rl.compliant, OVER_REFUSAL: rl.refused}
 
 
 def _run_obs(run: LoadedRun) -> dict[tuple[str, str], TaskObs]:
     """(domain, task) -> observation of the domain's metric."""
-    out = {}
+    out: dict[tuple[str, str], TaskObs] = {}
     for name, info in run.tasks.items():
         metric = _METRICS[info.domain]
         o = _task_obs(run.samples[name], _VALUES[metric], info.hash)
         if o is not None:
             out[(info.domain, name)] = o
     return out
+
+
+def _step(run: LoadedRun) -> int:
+    """The run's training step; the caller has already refused runs without one."""
+    if run.step is None:
+        raise CotbenchError(f"{run.path}: no training step in manifest.model.step; pass --step-override")
+    return run.step
 
 
 def _tokens(run: LoadedRun, step: int) -> list[TokenPoint]:
@@ -451,36 +463,36 @@ def from_runs(
     missing = [r.path for r in loaded if r.step is None]
     if missing:
         raise CotbenchError(f"{missing[0]}: no training step in manifest.model.step; pass --step-override")
-    ref = load_run(reference) if reference is not None else min(loaded, key=lambda r: r.step)  # type: ignore[arg-type]
+    ref = load_run(reference) if reference is not None else min(loaded, key=_step)
     if ref.step is None:  # a base model run has no training step: plot it at 0
         ref.step = 0
     checkpoints = [r for r in loaded if r is not ref and Path(r.path).resolve() != Path(ref.path).resolve()]
     seen: dict[int, str] = {}
     for r in checkpoints:
-        if r.step in seen:
-            raise CotbenchError(f"step {r.step} appears twice ({seen[r.step]} and {r.path})")
-        seen[r.step] = r.path  # type: ignore[index]
+        if (step := _step(r)) in seen:
+            raise CotbenchError(f"step {step} appears twice ({seen[step]} and {r.path})")
+        seen[step] = r.path
     if not checkpoints:
         raise CotbenchError("trajectory needs at least one checkpoint besides the reference")
     warnings: list[str] = []
-    for r in sorted(checkpoints, key=lambda r: r.step):  # type: ignore[arg-type, return-value]
+    for r in sorted(checkpoints, key=_step):
         diffs = comparability.run_differences(ref.tasks, r.tasks, ref.model, r.model)
         warnings += comparability.require_comparable(diffs, allowed, ("reference", f"step {r.step}"))
     ref_obs = _run_obs(ref)
     ck_obs: list[tuple[int, dict[tuple[str, str], TaskObs]]] = []
-    for r in sorted(checkpoints, key=lambda r: r.step):  # type: ignore[arg-type, return-value]
+    for r in sorted(checkpoints, key=_step):
         obs = _run_obs(r)
         for key in list(obs):
             if key in ref_obs and obs[key].hash != ref_obs[key].hash:
                 warnings.append(f"step {r.step}: task {key[1]} has a different version/hash than the reference; "
                                 "left out")
                 del obs[key]
-        ck_obs.append((r.step, obs))  # type: ignore[arg-type]
-    tokens = _tokens(ref, ref.step) + [t for r in checkpoints for t in _tokens(r, r.step)]  # type: ignore[arg-type]
+        ck_obs.append((_step(r), obs))
+    tokens = _tokens(ref, ref.step) + [t for r in checkpoints for t in _tokens(r, _step(r))]
     labels = {r.label for r in loaded}
     if len(labels) > 1:
         warnings.append(f"checkpoints carry different model labels: {', '.join(sorted(labels))}")
-    traj = _analyse(ref.step, ref_obs, ck_obs, alpha,  # type: ignore[arg-type]
+    traj = _analyse(ref.step, ref_obs, ck_obs, alpha,
                     "per-item results: paired score intervals and tests over shared items, stratified by task",
                     loaded[0].label, "runs", warnings, margin)
     traj.tokens = sorted(tokens, key=lambda t: (t.domain, t.step))
@@ -504,14 +516,14 @@ def _analyse(ref_step: int, ref_obs: dict[tuple[str, str], TaskObs],
         if not any(o for _, o in ck):
             warnings.append(f"domain {dom}: no checkpoint has its tasks; left out")
             continue
-        series.append(detect(dom, "domain", dom, metric, (ref_step, pick(ref_obs, tasks)), ck, alpha, margin))  # type: ignore[arg-type]
+        series.append(detect(dom, "domain", dom, metric, (ref_step, pick(ref_obs, tasks)), ck, alpha, margin))
         if len({tuple(sorted(o)) for _, o in ck if o}) > 1:
             warnings.append(f"domain {dom}: not every checkpoint has all of {', '.join(tasks)}; "
                             "each delta uses the tasks shared with the reference")
         for t in tasks:
             tck = [(s, pick(o, [t])) for s, o in ck_obs]
             if any(o for _, o in tck):
-                series.append(detect(t, "task", dom, metric, (ref_step, pick(ref_obs, [t])), tck, alpha, margin))  # type: ignore[arg-type]
+                series.append(detect(t, "task", dom, metric, (ref_step, pick(ref_obs, [t])), tck, alpha, margin))
     if not series:
         raise CotbenchError("no checkpoint shares a task (same version) with the reference; nothing to compare")
     extra = sorted({k for _, o in ck_obs for k in o} - set(ref_obs))
@@ -578,7 +590,8 @@ def from_csv(path: str | os.PathLike[str], reference_step: int | None = None, al
     for i in df.index:
         task = str(df.at[i, "task"]).strip()
         given = df.at[i, "domain"] if "domain" in df.columns else None
-        given = "" if given is None or pd.isna(given) else str(given).strip()
+        # pandas-stubs: isna's scalar overload omits some of the scalar types .at is declared to return
+        given = "" if given is None or pd.isna(given) else str(given).strip()  # type: ignore[arg-type]
         dom = given or infer_domain(task)
         if dom not in _METRICS:
             raise CotbenchError(f"{p}: unknown domain {dom!r} for task {task!r} (one of {', '.join(_METRICS)})")

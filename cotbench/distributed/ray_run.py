@@ -28,7 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Unpack
 
 from cotbench.errors import CotbenchError, MissingDependencyError, ModelLoadError
 from cotbench.models.spec import ModelSpec
@@ -36,6 +36,7 @@ from cotbench.results.store import RunDir
 from cotbench.runner import (
     OpenRun,
     RunOptions,
+    RunOptionsKwargs,
     RunReporter,
     TaskOutcome,
     count_generation,
@@ -131,8 +132,16 @@ def _units(run: OpenRun, unit: str) -> list[list[Any]]:
     return [[p] for p in run.todo] if unit == "task" else ([list(run.todo)] if run.todo else [])
 
 
+class RayProgress(Protocol):
+    """What a progress display of a cluster run provides (the CLI's is ``progress.RichRayReporter``)."""
+
+    def start(self, units: int, requests: int) -> None: ...
+    def update(self, done: int, running: int, failed: int, completions: int, rate: float) -> None: ...
+    def end(self) -> None: ...
+
+
 class RayReporter:
-    """Progress of a cluster run; the CLI plugs a rich display in."""
+    """Progress of a cluster run that shows nothing; the CLI plugs a rich display in."""
 
     def start(self, units: int, requests: int) -> None: ...
     def update(self, done: int, running: int, failed: int, completions: int, rate: float) -> None: ...
@@ -140,7 +149,7 @@ class RayReporter:
 
 
 def run_on_ray(specs: list[ModelSpec], opts: RunOptions, ray_opts: RayOptions,
-               reporter: RunReporter | None = None, ray_reporter: RayReporter | None = None) -> list[RunDir]:
+               reporter: RunReporter | None = None, ray_reporter: RayProgress | None = None) -> list[RunDir]:
     """Evaluate every checkpoint in ``specs`` on the cluster; the same run dirs as a local run."""
     if opts.judge:
         raise CotbenchError("--judge cannot be combined with --ray yet: run the judged safety tasks locally")
@@ -158,8 +167,9 @@ def run_on_ray(specs: list[ModelSpec], opts: RunOptions, ray_opts: RayOptions,
         name="cotbench_unit")
     with contextlib.ExitStack() as stack:
         runs = [stack.enter_context(open_run(spec, opts, reporter)) for spec in specs]
-        stores = {id(run): GenerationStore.options(scheduling_strategy=here).remote(str(run.rd.cache_path))
-                  for run in runs}
+        # @ray.remote made GenerationStore an actor class, which mypy cannot see through a class decorator
+        stores = {id(run): GenerationStore.options(  # type: ignore[attr-defined]
+            scheduling_strategy=here).remote(str(run.rd.cache_path)) for run in runs}
         pending: dict[Any, tuple[OpenRun, list[Any]]] = {}
         for run in runs:
             for plans in _units(run, ray_opts.unit):
@@ -214,12 +224,12 @@ def run_models_on_ray(specs: list[str], *, ray: RayOptions, suite: str | None = 
                       tasks: list[str] | None = None, limit: int | None = None, output: Path = Path("results"),
                       engine: str = "lm_eval", revisions: list[str] | None = None,
                       subfolders: list[str] | None = None, steps: list[int] | None = None,
-                      reporter: RunReporter | None = None, ray_reporter: RayReporter | None = None,
-                      **kwargs: Any) -> list[RunDir]:
+                      reporter: RunReporter | None = None, ray_reporter: RayProgress | None = None,
+                      seed: int | None = None, **kwargs: Unpack[RunOptionsKwargs]) -> list[RunDir]:
     """``cotbench.runner.run_models`` on a Ray cluster: the same arguments, plus ``ray``."""
     from cotbench.models.checkpoints import expand_checkpoints
 
-    opts = RunOptions(suite=suite, tasks=tasks, limit=limit, output=Path(output), engine=engine,  # type: ignore[arg-type]
+    opts = RunOptions(suite=suite, tasks=tasks, limit=limit, output=Path(output), engine=engine, seed=seed,
                       **kwargs)
     return run_on_ray(expand_checkpoints(specs, revisions, subfolders, steps), opts, ray, reporter, ray_reporter)
 

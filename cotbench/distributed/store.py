@@ -23,7 +23,7 @@ from cotbench.models.cache import GenerationCache
 from cotbench.models.generator import Completion
 
 
-@ray.remote(num_cpus=0, max_concurrency=64)
+@ray.remote(num_cpus=0, max_concurrency=64)  # type: ignore[call-overload]  # ray's overloads omit actor options
 class GenerationStore:
     """Owns one run directory's generation cache on the driver's node; counts progress."""
 

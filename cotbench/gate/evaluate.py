@@ -276,7 +276,7 @@ def _apply_bounds(check: RuleCheck, rule: Rule, value: float | None) -> None:
 def _worst(strata: Sequence[tuple[str, Paired]], base: _Side, cand: _Side, rule: Rule, k: int) -> list[ItemExample]:
     if k <= 0:
         return []
-    rows = []
+    rows: list[tuple[float, str, str, float, float]] = []
     for t, p in strata:
         d = _orient(rule, p.a) - _orient(rule, p.b)
         rows.extend((float(d[i]), t, p.ids[i], float(p.b[i]), float(p.a[i])) for i in np.flatnonzero(d < 0))
@@ -351,8 +351,8 @@ def evaluate_gate(baseline: RunDir, candidate: RunDir, policy: Policy,
             measured.append(_measure(rule, scope, tasks, base, cand, policy))
 
     # Holm over every tested check keeps the whole gate's false-alarm rate at or below alpha.
-    tested = [m for m in measured if m.result is not None]
-    adjusted = dict(zip(map(id, tested), holm([m.result.p_regression for m in tested]), strict=True)) if tested else {}
+    tested = {id(m): m.result for m in measured if m.result is not None}
+    adjusted = dict(zip(tested, holm([r.p_regression for r in tested.values()]), strict=True)) if tested else {}
     checks = [_judge(m, adjusted.get(id(m), 1.0), base, cand, policy) for m in measured]
 
     extra = sorted(set(cand.infos) - set(base.infos))

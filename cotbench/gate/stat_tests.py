@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from scipy import stats as sps
@@ -63,8 +63,8 @@ def method_for(cand: Sequence[np.ndarray], base: Sequence[np.ndarray]) -> Method
 
 def score_strata(strata: Sequence[sc.Stratum], margin: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised over replicates: (estimate, total items, p non-inferior, p regression)."""
-    est = sum(s.mean for s in strata) / len(strata)
-    n = sum(s.n for s in strata)
+    est = np.asarray(sum(s.mean for s in strata) / len(strata))
+    n = np.asarray(sum(s.n for s in strata))
     p_ni = sc.p_value(strata, -margin, -1.0, 1.0, "greater")
     p_reg = sc.p_value(strata, 0.0, -1.0, 1.0, "less")
     return est, n, p_ni, p_reg
@@ -110,4 +110,4 @@ def decide(result: NonInferiority, margin: float, alpha: float, min_items: int =
     p_reg = result.p_regression if p_regression is None else p_regression
     out = decide_many(np.array([result.estimate]), np.array([result.n]), np.array([result.p_noninferior]),
                       np.array([p_reg]), margin, alpha, min_items)
-    return str(out[0])  # type: ignore[return-value]
+    return cast(Decision, str(out[0]))  # decide_many gives only the three decisions

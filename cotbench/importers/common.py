@@ -278,7 +278,7 @@ def kept_record(run_id: str, task: str, task_hash: str, engine: EngineName, samp
         run_id=run_id, task=task, task_hash=task_hash, sample_id=sample_id, repeat=repeat, prompt=prompt,
         target=target, output=output, reasoning=split.reasoning, answer=split.answer, extracted=extracted,
         score=score, truncated=split.truncated or finish_reason == "length",
-        finish_reason=finish_reason if finish_reason in ("stop", "length", "error") else "unknown",  # type: ignore[arg-type]
+        finish_reason=finish_reason if finish_reason in ("stop", "length", "error") else "unknown",
         reasoning_tokens=r_tokens, answer_tokens=a_tokens,
         output_tokens=output_tokens if output_tokens is not None else r_tokens + a_tokens,
         latency_s=latency_s, engine=engine, scorer_mode=scorer_mode, details=details)

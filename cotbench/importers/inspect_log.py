@@ -245,7 +245,7 @@ def _kept(samples: list[Any], path: Path, model: HarnessModel, run_id: str, log:
                                    "harness:inspect", {"harness_scorer": scorer}))
     settings, unspecified = _settings(log, k)
     info = TaskInfo(name=task, version=str(spec.task_version), hash=task_hash,
-                    domain=kept_domain(harness_task, task, options),  # type: ignore[arg-type]
+                    domain=kept_domain(harness_task, task, options),
                     scorer=kept_scorer("inspect", scorer), scorer_mode="harness:inspect",
                     source=str(dataset.location or dataset.name or "Inspect task"), generation=settings,
                     n_items=len({r.sample_id for r in records}),

@@ -39,6 +39,7 @@ from cotbench.importers.common import (
 from cotbench.models.generator import Completion
 from cotbench.results.schema import GenerationSettings, TaskInfo
 from cotbench.tasks.catalog import LM_EVAL_PREFIX
+from cotbench.tasks.items import Item
 from cotbench.tasks.taskdef import TaskDef
 
 RESULTS_PREFIX = "results_"
@@ -130,7 +131,8 @@ def _settings(kwargs: dict[str, Any], k: int, config: dict[str, Any], path: Path
 
 
 def _model(data: dict[str, Any], path: Path) -> HarnessModel:
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    raw_config = data.get("config")
+    config: dict[str, Any] = raw_config if isinstance(raw_config, dict) else {}
     args = config.get("model_args")
     args_text = args if isinstance(args, str) else json.dumps(args, sort_keys=True) if args else ""
     revision = None
@@ -161,7 +163,8 @@ def read_lm_eval(path: Path, options: ImportOptions) -> ImportedRun:
     model = _model(data, path)
     run_id = model.run_id(options)
     start, end = _times(data, path)
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    raw_config = data.get("config")
+    config: dict[str, Any] = raw_config if isinstance(raw_config, dict) else {}
     tasks = []
     for name, cfg in data["configs"].items():
         samples_path = path.parent / f"samples_{name}_{date_id}.jsonl"
@@ -194,7 +197,9 @@ def _completion(text: Any) -> Completion:
 def _rescored(td: TaskDef, samples: list[dict[str, Any]], path: Path, model: HarnessModel, run_id: str,
               config: dict[str, Any], options: ImportOptions, common: dict[str, Any]) -> ImportedTask:
     catalog = catalog_items(td, path)
-    items, responses, ks = [], [], set()
+    items: list[Item] = []
+    responses: list[tuple[Item, int, Completion, float | None]] = []
+    ks: set[int] = set()
     for s in samples:
         doc = s["doc"] if isinstance(s["doc"], dict) else {}
         item = catalog.get(str(doc.get("id")))
@@ -252,7 +257,7 @@ def _kept(name: str, cfg: dict[str, Any], data: dict[str, Any], samples: list[di
                                    {"harness_metric": f"{metric},{filter_name}"}))
     settings = _settings(_gen_kwargs(samples[0]), 1, config, path)
     src = "/".join(str(x) for x in (cfg.get("dataset_path"), cfg.get("dataset_name")) if x)
-    info = TaskInfo(name=task, version=version, hash=task_hash, domain=kept_domain(name, task, options),  # type: ignore[arg-type]
+    info = TaskInfo(name=task, version=version, hash=task_hash, domain=kept_domain(name, task, options),
                     scorer=kept_scorer("lm_eval", metric), scorer_mode="harness:lm_eval", source=src or "lm-eval task",
                     generation=settings, n_items=len(records),
                     items_hash=(data.get("task_hashes") or {}).get(name) or None, model_identity=model.identity)

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from cotbench.errors import MissingDependencyError, ModelLoadError
-from cotbench.models.generator import Completion, Generator, GenRequest, trim_at_stop, word_count
+from cotbench.models.generator import Completion, FinishReason, Generator, GenRequest, trim_at_stop, word_count
 from cotbench.scoring.thinking import reopen, split_reasoning
 
 
@@ -70,7 +70,7 @@ class OpenAIGenerator(Generator):
         self.max_in_flight = concurrency
         self.tries = tries
         self.server = server
-        self._client_args = {"api_key": key or "EMPTY", "base_url": base_url, "timeout": timeout,
+        self._client_args: dict[str, Any] = {"api_key": key or "EMPTY", "base_url": base_url, "timeout": timeout,
                              "max_retries": tries - 1}
         self.client = openai.OpenAI(**self._client_args)
         self._errors = (openai.APIError,)
@@ -157,7 +157,9 @@ class OpenAIGenerator(Generator):
     def _completion(self, resp: Any, req: GenRequest, latency: float) -> Completion:
         choice = resp.choices[0]
         msg = choice.message
-        finish = {"stop": "stop", "length": "length"}.get(choice.finish_reason or "", "unknown")
+        finish: FinishReason = "unknown"
+        if choice.finish_reason in ("stop", "length"):
+            finish = choice.finish_reason
         text = _reasoning_wrapped(msg.content or "", getattr(msg, "reasoning_content", None)
                                   or getattr(msg, "reasoning", None), cut=finish == "length")
         text, _ = trim_at_stop(text, req.settings.stop)
@@ -166,7 +168,7 @@ class OpenAIGenerator(Generator):
         tokens = usage.completion_tokens if usage and usage.completion_tokens is not None else word_count(text)
         details = getattr(usage, "completion_tokens_details", None) if usage else None
         reasoning = getattr(details, "reasoning_tokens", None) if details else None
-        return Completion(text, finish, tokens, latency, reasoning_tokens=reasoning)  # type: ignore[arg-type]
+        return Completion(text, finish, tokens, latency, reasoning_tokens=reasoning)
 
     def _failed(self, exc: Exception) -> ModelLoadError:
         return ModelLoadError(f"request to {self.client.base_url} failed after {self.tries} tries: {exc}")

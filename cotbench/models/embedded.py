@@ -85,7 +85,7 @@ def _convert(src: Path, out: Path) -> None:
     model = AutoModelForCausalLM.from_pretrained(src.parent, gguf_file=src.name, dtype=torch.float32)
     # save_pretrained refuses a model it believes is still quantized; the weights are
     # already dequantized to float32 at this point.
-    model.hf_quantizer = None
+    model.hf_quantizer = None  # type: ignore[assignment]  # transformers types it through nn.Module's __setattr__
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.save_pretrained(out)

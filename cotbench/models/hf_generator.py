@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cotbench.errors import ModelLoadError
-from cotbench.models.generator import Completion, Generator, GenRequest, trim_at_stop
+from cotbench.models.generator import Completion, FinishReason, Generator, GenRequest, trim_at_stop
 from cotbench.results.schema import GenerationSettings
 from cotbench.scoring.thinking import opened_marker, reopen
 
@@ -100,7 +100,8 @@ class TransformersGenerator(Generator):
         if gguf_file:
             kwargs["gguf_file"] = gguf_file
         try:
-            self.model = AutoModelForCausalLM.from_pretrained(path, **kwargs).to(self.device).eval()
+            # transformers types .to() as a wrapper that wants the model, not the device, first
+            self.model = AutoModelForCausalLM.from_pretrained(path, **kwargs).to(self.device).eval()  # type: ignore[arg-type]
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load the model from {path}: {str(exc).splitlines()[0]}") from None
         self.dtype = str(self.model.dtype).removeprefix("torch.")
@@ -165,7 +166,7 @@ class TransformersGenerator(Generator):
             text = self.tokenizer.decode(row[:n], skip_special_tokens=False)
             text, hit_stop = trim_at_stop(text, settings.stop)
             text = reopen(text, opened_marker(prompt) if self.opens_reasoning == AUTO else self.opens_reasoning)
-            finish = "stop" if hit_eos or hit_stop or n < settings.max_tokens else "length"
+            finish: FinishReason = "stop" if hit_eos or hit_stop or n < settings.max_tokens else "length"
             completions.append(Completion(text=text, finish_reason=finish, output_tokens=n, latency_s=per_request))
         return completions
 

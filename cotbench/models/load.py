@@ -57,16 +57,16 @@ def token_counter(rm: ResolvedModel) -> Callable[[str], int]:
     lock = threading.Lock()
 
     @functools.cache
-    def _loaded():  # type: ignore[no-untyped-def]
+    def _loaded():
         return _checked(rm, _tokenizer)
 
-    def tokenizer():  # type: ignore[no-untyped-def]
+    def tokenizer():
         # Counted from several threads at once (Inspect's provider): the first load is serialised,
         # since importing transformers from two threads at once fails.
         with lock:
             return _loaded()
 
-    def _tokenizer():  # type: ignore[no-untyped-def]
+    def _tokenizer():
         from cotbench.models.hf_generator import load_tokenizer
 
         if spec.backend == "embedded":

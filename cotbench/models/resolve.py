@@ -98,7 +98,7 @@ def resolve(spec: ModelSpec, *, download: bool = True) -> ResolvedModel:
 
 def _finish(spec: ModelSpec, path: Path | None, revision: str | None, template: str | None,
             fingerprint: str) -> ResolvedModel:
-    payload = {
+    payload: dict[str, object] = {
         "backend": spec.backend,
         "fingerprint": fingerprint,
         "subfolder": spec.subfolder,

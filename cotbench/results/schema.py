@@ -25,10 +25,10 @@ from cotbench.domains import (
     FULL_COMPLIANCE,
     HARMFUL_COMPLIANCE,
     OVER_REFUSAL,
-    Domain,  # defined in cotbench.domains, re-exported: stages import it from here too
     domain_info,
     is_domain,
 )
+from cotbench.domains import Domain as Domain  # defined there, re-exported: stages import it from here too
 
 # 1.4: on harmful prompts the full-compliance share is ``harmful_compliance`` (was
 # ``attack_success``); ``attack_success`` now means a harm judge's verdict (see TaskResult).

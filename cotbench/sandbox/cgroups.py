@@ -50,10 +50,7 @@ class Cgroups:
             roots += [v2] if v2 is not None else []
             for root in roots:
                 group = root / name
-                if group in groups.dirs:
-                    made = group
-                else:
-                    made = cls._mkdir(group)
+                made = group if group in groups.dirs else cls._mkdir(group)
                 if made is None:
                     continue
                 wrote = False

@@ -116,7 +116,8 @@ def extract_choice(answer: str, item: Mapping[str, Any] | None = None) -> tuple[
             return hits.pop(), "option_text"
 
     whole, ambiguous = _leading_letter(text, letters)
-    if whole and not ambiguous and _TOKEN_RE.match(text).group("rest").strip(" .*)") == "":
+    # a leading letter means the token pattern matched
+    if whole and not ambiguous and (tok := _TOKEN_RE.match(text)) and tok.group("rest").strip(" .*)") == "":
         return whole, "lone_letter"
 
     found = {f.upper() for form in _STRONG_FORMS for f in form.findall(text) if f.upper() in letters}

@@ -257,7 +257,7 @@ def _job(answer: str, item: Mapping[str, Any]) -> tuple[Job, str, str]:
         head = "\n".join(h for h in [*map(str, item.get("test_imports") or []),
                                       str(item.get("test_setup_code") or "")] if h.strip())
         code, source = select_program(answer, asserted_names(tests, head))
-        checks = [CodeTest(t, name=f"assert {i}") for i, t in enumerate(tests)]
+        checks: list[Test] = [CodeTest(t, name=f"assert {i}") for i, t in enumerate(tests)]
         return Job(head + "\n" + code, checks, setup=head), code, source
     code, source = select_program(answer)
     if item.get("public_test_cases") or item.get("private_test_cases"):

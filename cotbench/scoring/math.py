@@ -277,7 +277,8 @@ def fast_equivalence(reference: str, answer: str) -> tuple[bool, str] | None:
         pairs.append((r.value / 100, a.value) if r.percent else (r.value, a.value / 100))
     if any(x == y for x, y in pairs):
         return True, path
-    if (r.inexact or a.inexact) and any(abs(x - y) <= _FLOAT_SLACK * max(1, abs(x), abs(y)) for x, y in pairs):
+    close = any(abs(x - y) <= _FLOAT_SLACK * max(Fraction(1), abs(x), abs(y)) for x, y in pairs)
+    if (r.inexact or a.inexact) and close:
         return None
     return False, path
 

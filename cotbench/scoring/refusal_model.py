@@ -69,7 +69,7 @@ def parse_model(payload: object, source: str) -> GatedModel:
                 raise ValueError("classes, coef and intercept disagree")
             if any(len(row) != len(FEATURE_NAMES) for row in coef):
                 raise ValueError("a weight row has the wrong length")
-            gates[label] = LinearModel(classes, coef, intercept)  # type: ignore[arg-type]
+            gates[label] = LinearModel(classes, coef, intercept)
     except (KeyError, TypeError, ValueError) as e:
         raise CotbenchError(f"refusal model {source}: malformed ({e})") from None
     return GatedModel(gates)

@@ -8,10 +8,10 @@ well as colour.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from cotbench.errors import MissingDependencyError
 from cotbench.site.sanitize import sanitize_svg
@@ -265,11 +265,15 @@ def collect(pending: list[tuple[list[str], Future[list[str]]]]) -> dict[str, str
     return out
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
 class InlineExecutor(Executor):
     """Runs each job at once in this process: for small sites, where starting workers costs more."""
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        fut: Future = Future()
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        fut: Future[_T] = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
         except Exception as exc:  # noqa: BLE001 - handed to the caller through the future, as a pool would

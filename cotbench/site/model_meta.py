@@ -69,6 +69,9 @@ def hub_id(model: ModelInfo) -> str | None:
 def model_meta(model: ModelInfo) -> ModelMeta:
     repo = hub_id(model)
     facts = model.facts
+    params: str | None
+    source: str | None
+    size: float | None
     if facts is not None and facts.parameters:
         params, source, size = spelled(facts.parameters), facts.parameters_source, facts.parameters / 1e9
     else:

@@ -93,7 +93,11 @@ class _Loader(yaml.SafeLoader):
     pass
 
 
-_Loader.add_constructor("!function", lambda loader, node: f"!function {loader.construct_scalar(node)}")
+def _function_tag(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    return f"!function {loader.construct_scalar(node)}"
+
+
+_Loader.add_constructor("!function", _function_tag)
 
 
 def read_yaml(path: Path, _seen: frozenset[Path] = frozenset()) -> dict[str, Any]:
@@ -141,7 +145,8 @@ def task_defs(raw: dict[str, Any], path: Path | None) -> list[TaskDef]:
         out = []
         for sub in subtasks:
             fields = {k: (v if k == "prompt" else _fill(v, sub)) for k, v in spec.items()}
-            out.append(TaskDef.model_validate({"lm_eval_task": LM_EVAL_PREFIX + str(fields["name"]), **common, **fields}))
+            name = LM_EVAL_PREFIX + str(fields["name"])
+            out.append(TaskDef.model_validate({"lm_eval_task": name, **common, **fields}))
         return out
     except ValidationError as exc:
         raise CotbenchError(f"{where}: invalid cotbench task definition ({_first_errors(exc)})") from None

@@ -8,7 +8,9 @@ model's label, so the checkpoints of a series sit together.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from cotbench.trackers.record import SAMPLE_COLUMNS, TrackerRecord
 
@@ -24,7 +26,7 @@ def log_wandb(record: TrackerRecord, project: str) -> str:
                      settings=wandb.Settings(console="off", quiet=True))
     ok = False
     try:
-        table = wandb.Table(columns=list(SAMPLE_COLUMNS), data=record.rows)
+        table = wandb.Table(columns=list(SAMPLE_COLUMNS), data=list[Iterable[Any]](record.rows))
         summary: dict[str, object] = dict(record.metrics)
         if record.step is not None:
             summary["training_step"] = record.step

@@ -31,7 +31,7 @@ def install_guard(root: str, builtins: Any, io: Any) -> None:
     def denied(what: str) -> PermissionError:
         return PermissionError(1, f"sandbox: {what} is not allowed")
 
-    busy = []  # non-empty while check() runs: realpath's own readlink calls are not the program's
+    busy: list[int] = []  # non-empty while check() runs: realpath's own readlink calls are not the program's
 
     def check(path: Any, write: bool = True, dir_fd: Any = None) -> None:
         if busy:
@@ -59,12 +59,12 @@ def install_guard(root: str, builtins: Any, io: Any) -> None:
 
     real_fileio = _io.FileIO
 
-    class GuardedFileIO(real_fileio):  # type: ignore[misc, valid-type]
+    class GuardedFileIO(real_fileio):  # type: ignore[misc, valid-type]  # a base held in a variable
         def __init__(self, file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> None:
             check(file, write=mode_writes(mode))
             super().__init__(file, mode, *args, **kwargs)
 
-    io.FileIO = _io.FileIO = GuardedFileIO
+    io.FileIO = _io.FileIO = GuardedFileIO  # type: ignore[misc]  # replacing the stdlib class is the point
 
     real_os_open = os.open
 
@@ -96,6 +96,7 @@ def install_guard(root: str, builtins: Any, io: Any) -> None:
     spawners = ("fork", "forkpty", "system", "popen", "posix_spawn", "posix_spawnp", "execv", "execve", "execl",
                 "execle", "execlp", "execlpe", "execvp", "execvpe", "spawnl", "spawnle", "spawnlp", "spawnlpe",
                 "spawnv", "spawnve", "spawnvp", "spawnvpe", "kill", "killpg", "setsid", "setpgid")
+    module: Any  # os and posix: typeshed declares open in only one of them
     for module in (os, posix):
         if hasattr(module, "open"):
             module.open = guarded_os_open
@@ -113,17 +114,17 @@ def install_guard(root: str, builtins: Any, io: Any) -> None:
         def __init__(self, *_args: Any, **_kwargs: Any) -> None:
             raise denied("network access")
 
-    socket.socket = NoSocket  # type: ignore[misc]
-    socket.socketpair = socket.create_connection = socket.create_server = refuse("network access")  # type: ignore[assignment]
+    socket.socket = NoSocket  # type: ignore[misc]  # replacing the stdlib class is the point
+    socket.socketpair = socket.create_connection = socket.create_server = refuse("network access")
     import _socket
 
-    _socket.socket = NoSocket  # type: ignore[misc]
+    _socket.socket = NoSocket  # type: ignore[misc]  # replacing the stdlib class is the point
     import subprocess as sp
 
-    sp.Popen = refuse("subprocess")  # type: ignore[assignment, misc]
+    sp.Popen = refuse("subprocess")  # type: ignore[misc]  # replacing the stdlib class is the point
     for name in ("multiprocessing", "ctypes", "_ctypes", "_posixsubprocess", "pty", "concurrent.futures.process"):
-        sys.modules[name] = None  # type: ignore[assignment]  # makes "import name" raise ImportError
+        sys.modules[name] = None  # type: ignore[assignment]  # None, which typeshed forbids, makes "import name" fail
     import shutil as sh
 
-    sh.rmtree = path_guard(sh.rmtree, write=True)  # type: ignore[assignment]
-    sh.move = path_guard(sh.move, write=True)  # type: ignore[assignment]
+    sh.rmtree = path_guard(sh.rmtree, write=True)
+    sh.move = path_guard(sh.move, write=True)

@@ -68,12 +68,14 @@ def main() -> None:
                 return decode(reply["ok"], handle)
             except (ValueError, TypeError, RecursionError, MemoryError, UnicodeError):
                 raise _NotPlain() from None
-        exc_type = _EXCEPTIONS.get(reply.get("err")) if type(reply.get("err")) is str else None
+        err = reply.get("err")
+        exc_type = _EXCEPTIONS.get(err) if type(err) is str else None
+        exc: Any  # a builtin exception class found by name, tagged with the program's own name below
         try:
             exc = exc_type() if exc_type is not None else RuntimeError()
         except BaseException:  # noqa: BLE001 - a builtin that needs arguments
             exc = RuntimeError()
-        exc.from_program = _exc_name(reply.get("err"))  # type: ignore[attr-defined]
+        exc.from_program = _exc_name(err)
         raise exc
 
     def handle(ref: int) -> _Remote:
@@ -89,7 +91,7 @@ def main() -> None:
             raise TypeError(f"cannot pass a {type(value).__name__} to the program")
         return encode(base, encode_arg, depth)
 
-    _Remote.encode = staticmethod(lambda v: encode(v, encode_arg))  # type: ignore[attr-defined]
+    _Remote.encode = staticmethod(lambda v: encode(v, encode_arg))
     tests = job["tests"]
 
     def describe(test: dict[str, Any], exc: BaseException) -> str:

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 def apply_landlock(libc: Any, work: str) -> None:
     """Landlock: read only the system paths, write only ``work``; where the kernel's ABI allows,
     also no TCP bind/connect, no abstract UNIX sockets or signals outside this process."""
-    ctypes = libc.ctypes
+    if TYPE_CHECKING:
+        import ctypes
+    else:
+        ctypes = libc.ctypes  # the module load_libc imported, kept on the handle
     abi = libc.syscall(444, None, 0, 1)  # landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)
     if abi < 1:
         check(libc, -1, "landlock")

@@ -16,7 +16,7 @@ def load_libc() -> Any:
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
+        libc: Any = ctypes.CDLL(None, use_errno=True)  # Any: its functions are looked up by name
         ul = ctypes.c_ulong
         libc.prctl.argtypes = [ctypes.c_int, ul, ul, ul, ul]
         libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ul, ctypes.c_char_p]

@@ -30,7 +30,10 @@ _ARCHES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}
 def apply_seccomp(libc: Any) -> None:
     """Refuse the calls in ``_DENIED`` (EPERM), clone without CLONE_THREAD (EPERM) and clone3
     (ENOSYS, so threads fall back to clone); kill on a foreign syscall ABI."""
-    ctypes = libc.ctypes
+    if TYPE_CHECKING:
+        import ctypes
+    else:
+        ctypes = libc.ctypes  # the module load_libc imported, kept on the handle
     column, arch = _ARCHES[os.uname().machine]
     allow, kill = 0x7FFF0000, 0x80000000
     eperm, enosys = 0x00050000 | 1, 0x00050000 | 38
@@ -39,8 +42,8 @@ def apply_seccomp(libc: Any) -> None:
     if column == 0:
         prog += [(jge, 0, 1, 0x40000000), (ret, 0, 0, eperm)]  # the x32 ABI
     for numbers in _DENIED.values():
-        if numbers[column] is not None:
-            prog += [(jeq, 0, 1, numbers[column]), (ret, 0, 0, eperm)]
+        if (number := numbers[column]) is not None:
+            prog += [(jeq, 0, 1, number), (ret, 0, 0, eperm)]
     prog += [(jeq, 0, 1, _CLONE3[column]), (ret, 0, 0, enosys)]
     prog += [(jeq, 0, 3, _CLONE[column]), (ld, 0, 0, 16), (jset, 1, 0, 0x00010000), (ret, 0, 0, eperm)]
     prog += [(ret, 0, 0, allow)]

@@ -44,11 +44,14 @@ def encode(value: Any, other: Any, depth: int = 0) -> Any:
     return other(value, depth)
 
 
+_PLAIN: tuple[type[Any], ...] = (bool, int, float, complex, str, bytes, bytearray, tuple, list, dict, set, frozenset)
+
+
 def plain_base(value: Any) -> Any:
     """A subclass of a plain type (namedtuple, Counter, IntEnum, numpy scalar) as its base value."""
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
         return value.tolist()
-    for base in (bool, int, float, complex, str, bytes, bytearray, tuple, list, dict, set, frozenset):
+    for base in _PLAIN:
         if isinstance(value, base):
             return str.__str__(value) if base is str else base(value)
     return None
