@@ -108,6 +108,11 @@ def is_domain(name: str) -> bool:
     return name in _BY_NAME
 
 
+def as_refusal_label(value: object) -> RefusalLabel | None:
+    """``value`` as a refusal label, None where it is not one."""
+    return next((label for label in REFUSAL_LABELS if label == value), None)
+
+
 def domain_order(name: str) -> int:
     """Sort key: the table's order, unknown names last."""
     return DOMAINS.index(name) if name in _BY_NAME else len(DOMAINS)

@@ -30,7 +30,15 @@ from cotbench.models.handle import model_handle
 from cotbench.models.resolve import ResolvedModel, resolve
 from cotbench.models.spec import ModelSpec
 from cotbench.registry import engines
-from cotbench.results.schema import EngineName, Invocation, ModelInfo, RunManifest, TaskInfo, TaskStatusEntry
+from cotbench.results.schema import (
+    EngineName,
+    Invocation,
+    ModelInfo,
+    RunManifest,
+    TaskInfo,
+    TaskStatus,
+    TaskStatusEntry,
+)
 from cotbench.results.store import RunDir
 from cotbench.results.task_result import build_task_result
 from cotbench.tasks.catalog import DEFAULT_SUITE, get_suite, get_task
@@ -256,10 +264,10 @@ def count_generation(manifest: RunManifest, model_calls: int, cache_hits: int) -
     manifest.cache_hits += cache_hits
 
 
-def set_status(run: OpenRun, task: str, status: str, error: str | None = None) -> None:
+def set_status(run: OpenRun, task: str, status: TaskStatus, error: str | None = None) -> None:
     entry = run.manifest.task_entry(task)
     assert entry is not None
-    entry.status, entry.error = status, error  # type: ignore[assignment]
+    entry.status, entry.error = status, error
     run.rd.write_manifest(run.manifest)
 
 

@@ -591,7 +591,7 @@ def from_csv(path: str | os.PathLike[str], reference_step: int | None = None, al
         task = str(df.at[i, "task"]).strip()
         given = df.at[i, "domain"] if "domain" in df.columns else None
         # pandas-stubs: isna's scalar overload omits some of the scalar types .at is declared to return
-        given = "" if given is None or pd.isna(given) else str(given).strip()  # type: ignore[arg-type]
+        given = "" if given is None or pd.isna(given) else str(given).strip()  # type: ignore[arg-type]  # pandas-stubs
         dom = given or infer_domain(task)
         if dom not in _METRICS:
             raise CotbenchError(f"{p}: unknown domain {dom!r} for task {task!r} (one of {', '.join(_METRICS)})")

@@ -115,7 +115,7 @@ def _unit_body(rm: Any, plans: list[Any], engine_name: str, run_id: str, device:
     from cotbench.models.load import generator_factory, token_counter
     from cotbench.runner import evaluate_plans
 
-    gen = CachedGenerator(rm.identity, RemoteCache(store), generator_factory(rm, device, batch_size),  # type: ignore[arg-type]
+    gen = CachedGenerator(rm.identity, RemoteCache(store), generator_factory(rm, device, batch_size),
                           batch_size=batch_size)
     handle = ModelHandle(gen, token_counter(rm), rm.spec.system_prompt, rm.spec.display)
     logs = Path(tempfile.mkdtemp(prefix="cotbench-ray-"))
@@ -168,7 +168,7 @@ def run_on_ray(specs: list[ModelSpec], opts: RunOptions, ray_opts: RayOptions,
     with contextlib.ExitStack() as stack:
         runs = [stack.enter_context(open_run(spec, opts, reporter)) for spec in specs]
         # @ray.remote made GenerationStore an actor class, which mypy cannot see through a class decorator
-        stores = {id(run): GenerationStore.options(  # type: ignore[attr-defined]
+        stores = {id(run): GenerationStore.options(  # type: ignore[attr-defined]  # @ray.remote hides .options
             scheduling_strategy=here).remote(str(run.rd.cache_path)) for run in runs}
         pending: dict[Any, tuple[OpenRun, list[Any]]] = {}
         for run in runs:

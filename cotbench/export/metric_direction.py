@@ -39,4 +39,4 @@ def higher_is_better(domain: str, metric: str) -> bool | None:
 
 def arrow(direction: bool | None) -> str:
     """↑ higher is better, ↓ lower is better, nothing when the metric has no direction."""
-    return {True: "↑", False: "↓"}.get(direction, "")  # type: ignore[arg-type]
+    return "" if direction is None else "↑" if direction else "↓"

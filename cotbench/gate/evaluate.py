@@ -79,7 +79,7 @@ class RuleCheck(BaseModel):
     message: str = ""
     worst: list[ItemExample] = Field(default_factory=list)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects decorators over @property (pydantic docs)
     @property
     def status(self) -> str:
         """The verdict as reports word it: an inconclusive check is never called a regression."""

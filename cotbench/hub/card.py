@@ -62,8 +62,8 @@ def hub_license(text: str) -> str | None:
 def card_license(runs: list[CardRun]) -> dict[str, str]:
     """The front matter's license keys: the one license every task has, else ``other``."""
     ids = {hub_license(t.task.license) for r in runs for t in r.tasks}
-    if len(ids) == 1 and None not in ids:
-        return {"license": ids.pop()}  # type: ignore[dict-item]
+    if len(ids) == 1 and (only := ids.pop()) is not None:
+        return {"license": only}
     return {"license": "other", "license_name": MIXED_LICENSE}
 
 

@@ -35,12 +35,12 @@ from cotbench.importers.common import (
     zero_tokens,
 )
 from cotbench.models.generator import Completion
-from cotbench.results.schema import GenerationSettings, TaskInfo
+from cotbench.results.schema import FinishReason, GenerationSettings, TaskInfo
 from cotbench.tasks.taskdef import TaskDef
 
 COTBENCH_PREFIX = "cotbench/"
 LOG_SUFFIXES = (".eval", ".json")
-_FINISH = {"stop": "stop", "max_tokens": "length", "model_length": "length"}
+_FINISH: dict[str, FinishReason] = {"stop": "stop", "max_tokens": "length", "model_length": "length"}
 
 
 def read_log(path: Path) -> Any:
@@ -117,7 +117,7 @@ def _completion(sample: Any, counting: bool) -> Completion:
     output_tokens = usage.output_tokens if usage is not None else None
     reasoning = reasoning_tokens_known(text, output_tokens, usage.reasoning_tokens if usage else None, counting)
     latency = sample.working_time or sample.total_time or (out.time if out is not None else None) or 0.0
-    return Completion(text=text, finish_reason=_FINISH.get(stop, "unknown"),  # type: ignore[arg-type]
+    return Completion(text=text, finish_reason=_FINISH.get(stop, "unknown"),
                       output_tokens=output_tokens or 0, latency_s=float(latency), reasoning_tokens=reasoning)
 
 

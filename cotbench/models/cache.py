@@ -14,8 +14,17 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from cotbench.models.generator import Completion, Generator, GenRequest
+
+
+class CompletionCache(Protocol):
+    """What CachedGenerator needs of a cache: GenerationCache here, a Ray actor's RemoteCache on a worker."""
+
+    def get_many(self, keys: list[str]) -> dict[str, Completion]: ...
+    def put_many(self, items: dict[str, Completion]) -> None: ...
+    def close(self) -> None: ...
 
 
 class GenerationCache:
@@ -61,7 +70,7 @@ class CachedGenerator:
     in-process transformers backend, which pads a batch to its longest prompt.
     """
 
-    def __init__(self, identity: str, cache: GenerationCache, load: Callable[[], Generator],
+    def __init__(self, identity: str, cache: CompletionCache, load: Callable[[], Generator],
                  batch_size: int = 8) -> None:
         self.identity = identity
         self.cache = cache

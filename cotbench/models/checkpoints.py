@@ -48,6 +48,7 @@ def _expand_glob(base: ModelSpec, text: str) -> list[ModelSpec]:
     specs = [replace(base, model=str(Path(m).resolve()), step=parse_step(Path(m).name), raw=f"{base.backend}:{m}")
              for m in matches]
     # Order by training step where every name has one; otherwise by name.
-    if all(s.step is not None for s in specs):
-        specs.sort(key=lambda s: s.step)  # type: ignore[arg-type, return-value]
+    stepped = [(s.step, s) for s in specs if s.step is not None]
+    if len(stepped) == len(specs):
+        return [s for _, s in sorted(stepped, key=lambda pair: pair[0])]
     return specs

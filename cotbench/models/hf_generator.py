@@ -100,8 +100,9 @@ class TransformersGenerator(Generator):
         if gguf_file:
             kwargs["gguf_file"] = gguf_file
         try:
+            model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
             # transformers types .to() as a wrapper that wants the model, not the device, first
-            self.model = AutoModelForCausalLM.from_pretrained(path, **kwargs).to(self.device).eval()  # type: ignore[arg-type]
+            self.model = model.to(self.device).eval()  # type: ignore[arg-type]  # transformers' .to() stub is wrong
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load the model from {path}: {str(exc).splitlines()[0]}") from None
         self.dtype = str(self.model.dtype).removeprefix("torch.")

@@ -55,33 +55,32 @@ def _opened_by_template(rm: ResolvedModel) -> str | None:
 
 def served_generator(rm: ResolvedModel) -> OpenAIGenerator:
     spec = rm.spec
-    tries = int(spec.server_option("tries", DEFAULT_TRIES))  # type: ignore[call-overload]
+    tries = spec.server_int("tries", DEFAULT_TRIES)
 
     def client(model: str, url: str | None, concurrency: int, opens: str | None,
                server: ManagedServer | None = None) -> OpenAIGenerator:
         return OpenAIGenerator(model, url, concurrency, opens_reasoning=opens, tries=tries, server=server)
 
     said = spec.opens_reasoning is not None
-    concurrency = spec.server_option("concurrency")
     if spec.backend == "openai":
-        return client(spec.model, spec.base_url, int(concurrency or DEFAULT_CONCURRENCY),  # type: ignore[call-overload]
+        return client(spec.model, spec.base_url, spec.server_int("concurrency", DEFAULT_CONCURRENCY),
                       spec.reasoning_marker)
     if spec.backend == "vllm" and spec.base_url:
         ids = served_model_ids(spec.base_url)
         if not ids:
             raise ModelLoadError(f"the vLLM server at {spec.base_url} serves no model")
-        return client(ids[0], spec.base_url, int(concurrency or VLLM_CONCURRENCY),  # type: ignore[call-overload]
+        return client(ids[0], spec.base_url, spec.server_int("concurrency", VLLM_CONCURRENCY),
                       spec.reasoning_marker)
     port = free_port()
     template = _template_file(rm.chat_template)
     if spec.backend == "vllm":
         opts = VLLMOptions(
-            tensor_parallel_size=int(spec.server_option("tp", 1)),  # type: ignore[call-overload]
-            data_parallel_size=int(spec.server_option("dp", 1)),  # type: ignore[call-overload]
-            max_model_len=spec.server_option("max_model_len"),  # type: ignore[arg-type]
-            gpu_memory_utilization=float(spec.server_option("gpu_memory_utilization", 0.90)),  # type: ignore[arg-type]
-            prefix_caching=bool(spec.server_option("prefix_caching", True)),
-            reasoning_parser=spec.server_option("reasoning_parser"),  # type: ignore[arg-type]
+            tensor_parallel_size=spec.server_int("tp", 1),
+            data_parallel_size=spec.server_int("dp", 1),
+            max_model_len=spec.server_int("max_model_len"),
+            gpu_memory_utilization=spec.server_float("gpu_memory_utilization", 0.90),
+            prefix_caching=spec.server_bool("prefix_caching", True),
+            reasoning_parser=spec.server_str("reasoning_parser"),
         )
         if rm.path is not None:
             model = str(rm.path / spec.subfolder) if spec.subfolder else str(rm.path)
@@ -92,17 +91,17 @@ def served_generator(rm: ResolvedModel) -> OpenAIGenerator:
                            chat_template=template)
         server = ManagedServer("vllm serve", cmd, port, "/health").start()
         opens = spec.reasoning_marker if said else _opened_by_template(rm)
-        return client(SERVED_NAME, server.base_url, int(concurrency or VLLM_CONCURRENCY), opens,  # type: ignore[call-overload]
+        return client(SERVED_NAME, server.base_url, spec.server_int("concurrency", VLLM_CONCURRENCY), opens,
                       server)
     if spec.backend == "llamacpp":
         lopts = LlamaCppOptions(
-            parallel=int(spec.server_option("parallel", 16)),  # type: ignore[call-overload]
-            ctx_size=spec.server_option("ctx_size"),  # type: ignore[arg-type]
-            threads=spec.server_option("threads"),  # type: ignore[arg-type]
-            gpu_layers=spec.server_option("gpu_layers"),  # type: ignore[arg-type]
+            parallel=spec.server_int("parallel", 16),
+            ctx_size=spec.server_int("ctx_size"),
+            threads=spec.server_int("threads"),
+            gpu_layers=spec.server_int("gpu_layers"),
         )
         cmd = llama_server_command(gguf_file(spec), port, lopts, template)
         server = ManagedServer("llama-server", cmd, port, "/health").start()
-        return client(SERVED_NAME, server.base_url, int(concurrency or lopts.parallel),  # type: ignore[call-overload]
+        return client(SERVED_NAME, server.base_url, spec.server_int("concurrency", lopts.parallel),
                       spec.reasoning_marker, server)
     raise SpecError(f"backend {spec.backend}: is not served")

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypedDict, overload
 from urllib.parse import parse_qsl
 
 from cotbench.errors import SpecError
@@ -61,6 +62,22 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _SEGMENT = re.compile(r"^[\w.-]+$")
 _STEP = re.compile(r"(?:global[_-]?step|checkpoint|ckpt|step|iter(?:ation)?)[_-]?(\d+)", re.IGNORECASE)
 
+# A served-backend option's value, as _server_value parses it (int, float, bool or name).
+ServerValue = int | float | bool | str
+
+
+class SpecOptions(TypedDict, total=False):
+    """The ``?key=value`` options of a spec, parsed: ModelSpec's keyword arguments of the same names."""
+
+    dtype: str
+    gguf_file: str
+    chat_template: str
+    system_prompt: str
+    step: int
+    label: str
+    opens_reasoning: str
+    server: tuple[tuple[str, ServerValue], ...]
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -77,7 +94,7 @@ class ModelSpec:
     step: int | None = None
     label: str | None = None
     opens_reasoning: str | None = None  # as given; None: detect from the template (hf, vllm)
-    server: tuple[tuple[str, object], ...] = ()  # served-backend options (SERVER_OPTIONS), sorted
+    server: tuple[tuple[str, ServerValue], ...] = ()  # served-backend options (SERVER_OPTIONS), sorted
     raw: str = field(default="", compare=False)
 
     @property
@@ -95,17 +112,61 @@ class ModelSpec:
             name = f"{name}@{self.revision}"
         return name
 
-    def server_option(self, name: str, default: object = None) -> object:
+    def server_option(self, name: str, default: ServerValue | None = None) -> ServerValue | None:
         return dict(self.server).get(name, default)
+
+    def _bad_server_value(self, name: str, value: ServerValue) -> SpecError:
+        return SpecError(f"model spec '{self.raw}': {name} must be {_KINDS[SERVER_OPTIONS[name][0]]}, got '{value}'")
+
+    @overload
+    def server_int(self, name: str, default: int) -> int: ...
+    @overload
+    def server_int(self, name: str, default: None = None) -> int | None: ...
+
+    def server_int(self, name: str, default: int | None = None) -> int | None:
+        """An integer option (``int`` or ``count`` in SERVER_OPTIONS), ``default`` where not given."""
+        value = self.server_option(name)
+        if value is None:
+            return default
+        # bool is an int subclass, but "true" is no count.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._bad_server_value(name, value)
+        return value
+
+    def server_float(self, name: str, default: float) -> float:
+        """A number option (``fraction`` in SERVER_OPTIONS), ``default`` where not given."""
+        value = self.server_option(name)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self._bad_server_value(name, value)
+        return float(value)
+
+    def server_bool(self, name: str, default: bool) -> bool:
+        """A true/false option, ``default`` where not given."""
+        value = self.server_option(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self._bad_server_value(name, value)
+        return value
+
+    def server_str(self, name: str) -> str | None:
+        """A name option, None where not given."""
+        value = self.server_option(name)
+        if value is not None and not isinstance(value, str):
+            raise self._bad_server_value(name, value)
+        return value
 
     @property
     def reasoning_marker(self) -> str | None:
         """The marker the ``opens_reasoning`` option names (None: not opened, or not said)."""
         return opening_marker(self.opens_reasoning) if self.opens_reasoning is not None else None
 
-    def with_options(self, **opts: object) -> ModelSpec:
-        clean = {k: v for k, v in opts.items() if v is not None}
-        return replace(self, **clean)  # type: ignore[arg-type]
+    def with_options(self, *, system_prompt: str | None = None, chat_template: str | None = None) -> ModelSpec:
+        """This spec with the options given replaced (None: keep the spec's own)."""
+        return replace(self, system_prompt=self.system_prompt if system_prompt is None else system_prompt,
+                       chat_template=self.chat_template if chat_template is None else chat_template)
 
 
 def _local_display(path: str) -> str:
@@ -120,31 +181,42 @@ def parse_step(name: str) -> int | None:
     return int(matches[-1]) if matches else None
 
 
-def _parse_options(text: str, spec: str) -> dict[str, object]:
-    opts: dict[str, object] = {}
+def _parse_options(text: str, spec: str) -> SpecOptions:
+    opts: SpecOptions = {}
+    server: dict[str, ServerValue] = {}
     for key, value in parse_qsl(text, keep_blank_values=True, strict_parsing=False):
         if key not in OPTION_KEYS:
             raise SpecError(f"model spec '{spec}': unknown option '{key}' (known: {', '.join(OPTION_KEYS)})")
         if key == "step":
             if not value.isdigit():
                 raise SpecError(f"model spec '{spec}': step must be a non-negative integer, got '{value}'")
-            opts[key] = int(value)
-        elif key == "dtype" and value not in DTYPES:
-            raise SpecError(f"model spec '{spec}': dtype must be one of {', '.join(DTYPES)}, got '{value}'")
+            opts["step"] = int(value)
+        elif key == "dtype":
+            if value not in DTYPES:
+                raise SpecError(f"model spec '{spec}': dtype must be one of {', '.join(DTYPES)}, got '{value}'")
+            opts["dtype"] = value
         elif key in SERVER_OPTIONS:
-            opts.setdefault("server", {})[key] = _server_value(key, value, spec)  # type: ignore[index]
+            server[key] = _server_value(key, value, spec)
         elif key == "opens_reasoning":
             try:
                 opening_marker(value)
             except ValueError as exc:
                 raise SpecError(f"model spec '{spec}': opens_reasoning: {exc}, got '{value}'") from None
-            opts[key] = value
-        else:
-            opts[key] = value
+            opts["opens_reasoning"] = value
+        elif key == "gguf_file":
+            opts["gguf_file"] = value
+        elif key == "chat_template":
+            opts["chat_template"] = value
+        elif key == "system_prompt":
+            opts["system_prompt"] = value
+        else:  # the last of OPTION_KEYS not handled above
+            opts["label"] = value
+    if server:
+        opts["server"] = tuple(sorted(server.items()))
     return opts
 
 
-def _server_value(key: str, value: str, spec: str) -> object:
+def _server_value(key: str, value: str, spec: str) -> ServerValue:
     kind = SERVER_OPTIONS[key][0]
     bad = SpecError(f"model spec '{spec}': {key} must be {_KINDS[kind]}, got '{value}'")
     if kind in ("int", "count"):
@@ -183,10 +255,7 @@ def _check_server_options(spec: ModelSpec) -> ModelSpec:
 
 def parse_spec(spec: str) -> ModelSpec:
     """Parse a model spec string; raises SpecError with one clear line when malformed."""
-    parsed = _parse_spec(spec)
-    if isinstance(parsed.server, dict):
-        parsed = replace(parsed, server=tuple(sorted(parsed.server.items())))
-    return _check_server_options(parsed)
+    return _check_server_options(_parse_spec(spec))
 
 
 def _parse_spec(spec: str) -> ModelSpec:
@@ -197,7 +266,7 @@ def _parse_spec(spec: str) -> ModelSpec:
     body, _, query = spec.partition("?")
     opts = _parse_options(query, raw) if query else {}
     if body.lower() in EMBEDDED_ALIASES:
-        return ModelSpec(backend="embedded", model="smollm2-135m", raw=raw, **opts)  # type: ignore[arg-type]
+        return ModelSpec(backend="embedded", model="smollm2-135m", raw=raw, **opts)
     backend, sep, rest = body.partition(":")
     if not sep or backend not in BACKENDS or backend == "embedded":
         raise SpecError(
@@ -215,36 +284,34 @@ def _parse_spec(spec: str) -> ModelSpec:
             raise SpecError(f"model spec '{raw}': invalid server URL '{rest}'")
         url = rest.rstrip("/")
         return ModelSpec(backend="vllm", model="", base_url=url if url.endswith("/v1") else url + "/v1",
-                         raw=raw, **opts)  # type: ignore[arg-type]
+                         raw=raw, **opts)
     return _parse_hf_like(backend, rest, raw, opts)
 
 
-def _parse_openai(rest: str, raw: str, opts: dict[str, object]) -> ModelSpec:
+def _parse_openai(rest: str, raw: str, opts: SpecOptions) -> ModelSpec:
     model, sep, base_url = rest.partition("@")
     if not model:
         raise SpecError(f"model spec '{raw}': missing model name before '@'")
     if sep and not re.match(r"^https?://[^\s/]+", base_url):
         raise SpecError(f"model spec '{raw}': base URL must start with http:// or https://, got '{base_url}'")
-    return ModelSpec(backend="openai", model=model, base_url=base_url or None, raw=raw, **opts)  # type: ignore[arg-type]
+    return ModelSpec(backend="openai", model=model, base_url=base_url or None, raw=raw, **opts)
 
 
-def _parse_llamacpp(rest: str, raw: str, opts: dict[str, object]) -> ModelSpec:
+def _parse_llamacpp(rest: str, raw: str, opts: SpecOptions) -> ModelSpec:
     if rest.lower() in EMBEDDED_ALIASES:
-        return ModelSpec(backend="llamacpp", model="embedded", local=True, raw=raw, **opts)  # type: ignore[arg-type]
+        return ModelSpec(backend="llamacpp", model="embedded", local=True, raw=raw, **opts)
     path = Path(rest).expanduser()
     if not rest.startswith(("/", "./", "../", "~")):
         raise SpecError(f"model spec '{raw}': llamacpp: takes a local .gguf path (or 'default' for the embedded model)")
-    step = opts.pop("step", None)
     return ModelSpec(backend="llamacpp", model=str(path.resolve()), local=True, raw=raw,
-                     step=step if step is not None else parse_step(path.stem), **opts)  # type: ignore[arg-type]
+                     **_with_step(opts, parse_step(path.stem)))
 
 
-def _parse_hf_like(backend: str, rest: str, raw: str, opts: dict[str, object]) -> ModelSpec:
+def _parse_hf_like(backend: str, rest: str, raw: str, opts: SpecOptions) -> ModelSpec:
     if rest.startswith(("/", "./", "../", "~")) or rest in (".", ".."):
         path = Path(rest).expanduser()
-        step = opts.pop("step", None)
         return ModelSpec(backend=backend, model=str(path.resolve()), local=True, raw=raw,
-                         step=step if step is not None else parse_step(path.name), **opts)  # type: ignore[arg-type]
+                         **_with_step(opts, parse_step(path.name)))
     ident, _, revision = rest.partition("@")
     if "@" in rest and not revision:
         raise SpecError(f"model spec '{raw}': empty revision after '@'")
@@ -259,8 +326,13 @@ def _parse_hf_like(backend: str, rest: str, raw: str, opts: dict[str, object]) -
         raise SpecError(f"model spec '{raw}': invalid subfolder '{subfolder}'")
     if revision and not re.match(r"^[\w./-]+$", revision):
         raise SpecError(f"model spec '{raw}': invalid revision '{revision}'")
-    step = opts.pop("step", None)
-    if step is None:
-        step = parse_step(subfolder or "") if subfolder else parse_step(revision or "")
+    named = parse_step(subfolder) if subfolder else parse_step(revision or "")
     return ModelSpec(backend=backend, model="/".join(parts[:2]), revision=revision or None,
-                     subfolder=subfolder, raw=raw, step=step, **opts)  # type: ignore[arg-type]
+                     subfolder=subfolder, raw=raw, **_with_step(opts, named))
+
+
+def _with_step(opts: SpecOptions, named: int | None) -> SpecOptions:
+    """``opts`` with a ``step``: the one the options give, else ``named`` (read off the checkpoint's name)."""
+    if "step" in opts or named is None:
+        return opts
+    return {**opts, "step": named}

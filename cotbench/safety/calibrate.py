@@ -228,15 +228,17 @@ def _judged(source: str, rows: list[_Row], text: str, cache_path: Path | None,
 def _report(source: str, rows: list[_Row], scored: list[_Row], *, refusal: Sequence[str] | None,
             harm: Sequence[bool] | None, classes: int) -> CalibrationReport:
     """Figures over the ``scored`` rows (with their predictions) that carry the human label."""
-    ref = [(r, p) for r, p in zip(scored, refusal, strict=True) if r.human] if refusal is not None else []
-    hrm = [(r, p) for r, p in zip(scored, harm, strict=True) if r.harmful is not None] if harm is not None else []
-    fig = _refusal_figures([r.human for r, _ in ref], [p for _, p in ref], classes) if ref else {}  # type: ignore[misc]
+    # (row, its human label, the prediction), for the rows that carry that human label.
+    ref = [(r, r.human, p) for r, p in zip(scored, refusal, strict=True) if r.human] if refusal is not None else []
+    hrm = [(r, r.harmful, p) for r, p in zip(scored, harm, strict=True)
+           if r.harmful is not None] if harm is not None else []
+    fig = _refusal_figures([h for _, h, _ in ref], [p for _, _, p in ref], classes) if ref else {}
     categories: dict[str, CategoryFigures] = {}
     for cat in sorted({r.category for r in scored if r.category}):
-        c_ref = [(r.human, p) for r, p in ref if r.category == cat]
-        c_hrm = [(r.harmful, p) for r, p in hrm if r.category == cat]
+        c_ref = [(h, p) for r, h, p in ref if r.category == cat]
+        c_hrm = [(h, p) for r, h, p in hrm if r.category == cat]
         categories[cat] = CategoryFigures(
-            n=len({id(r) for r, _ in ref if r.category == cat} | {id(r) for r, _ in hrm if r.category == cat}),
+            n=len({id(r) for r, _, _ in ref if r.category == cat} | {id(r) for r, _, _ in hrm if r.category == cat}),
             accuracy_2way=_mean([(h != FULL_COMPLIANCE) == (p != FULL_COMPLIANCE) for h, p in c_ref]),
             accuracy_3way=_mean([h == p for h, p in c_ref]) if classes == 3 else None,
             harm_accuracy=_mean([h == p for h, p in c_hrm]),
@@ -245,7 +247,7 @@ def _report(source: str, rows: list[_Row], scored: list[_Row], *, refusal: Seque
         source=source, n=len(ref) if ref else len(hrm),
         accuracy_3way=fig.get("accuracy_3way"), accuracy_2way=fig.get("accuracy_2way"), kappa=fig.get("kappa"),
         per_class=fig.get("per_class", {}), confusion=fig.get("confusion", {}), kappa_2way=fig.get("kappa_2way"),
-        harm=_harm_figures([r.harmful for r, _ in hrm], [p for _, p in hrm]) if hrm else None,  # type: ignore[misc]
+        harm=_harm_figures([h for _, h, _ in hrm], [p for _, _, p in hrm]) if hrm else None,
         per_category=categories, n_rows=len(rows), unscored={"truncated": sum(r.truncated for r in rows)},
     )
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal
 
-from cotbench.domains import HARMFUL_DETAIL, RefusalLabel
+from cotbench.domains import HARMFUL_DETAIL, RefusalLabel, as_refusal_label
 from cotbench.errors import CotbenchError
 from cotbench.judge.grade import Rubric
 from cotbench.judge.grading import RETRIES, grade_all
@@ -100,8 +100,10 @@ def _require_judge() -> Judge:
 
 
 def _offline_label(answer: str, target: Any, item: Mapping[str, Any]) -> RefusalLabel:
-    label = get_scorer("refusal_harmful")(answer, target, item, False).label
-    return label  # type: ignore[return-value]
+    label = as_refusal_label(get_scorer("refusal_harmful")(answer, target, item, False).label)
+    if label is None:  # the offline classifier labels every answer that is not truncated
+        raise CotbenchError("the offline refusal classifier gave no refusal label")
+    return label
 
 
 def _judge_score(rubric: Rubric, kind: PromptKind, answer: str, target: Any, item: Mapping[str, Any],

@@ -237,8 +237,8 @@ def _render(data: SiteData, w: PageWriter, title: str, with_samples: bool, repor
                     trajectories[key] = traj
                 else:
                     report.problems.append(f"series {series[key].name}: no trajectory ({err})")
-        points = [_plane_point(e, pr, group_names[e.group]) for e in data.entries
-                  if (pr := profiles.get(e.run_id)) and pr.reasoning_gain is not None and pr.safety_cost is not None]
+        points = [pt for e in data.entries
+                  if (pr := profiles.get(e.run_id)) and (pt := _plane_point(e, pr, group_names[e.group])) is not None]
         pending += charts.submit(pool, _analysis_charts(points, trajectories, series, prov), jobs)
         svgs = charts.collect(pending)
 
@@ -294,20 +294,24 @@ def _compare_page(w: PageWriter, name: str, v: TaskVersion, scans: _Scans, ctx: 
            sample_counts=scans.counts, **ctx)
 
 
-def _plane_point(e: Entry, p: Profile, group: str) -> dict[str, Any]:
-    gain = p.domain("in_domain").score  # type: ignore[union-attr]
-    cost = p.domain("safety_harmful").safety  # type: ignore[union-attr]
+def _plane_point(e: Entry, p: Profile, group: str) -> dict[str, Any] | None:
+    """The model's point on the capability-cost plane; None without a reasoning gain and a safety cost."""
+    gain_d, harm_d = p.domain("in_domain"), p.domain("safety_harmful")
+    gain, cost = gain_d.score if gain_d else None, harm_d.safety if harm_d else None
+    # The deltas are p.reasoning_gain and p.safety_cost.
+    if gain is None or cost is None or gain.delta is None or cost.delta is None:
+        return None
     return {
         "label": e.display,
         "family": e.family,
         "href": f"models/{e.slug}.html",
         "group": group,
-        "gain": p.reasoning_gain,
+        "gain": gain.delta,
         "gain_low": gain.ci_low,
         "gain_high": gain.ci_high,
-        "cost": p.safety_cost,
-        "cost_low": cost.ci_low if cost else None,
-        "cost_high": cost.ci_high if cost else None,
+        "cost": cost.delta,
+        "cost_low": cost.ci_low,
+        "cost_high": cost.ci_high,
     }
 
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cotbench.engines.base import EngineOutput, ModelHandle, Progress, TaskPlan, make_record
 from cotbench.errors import CotbenchError, ModelLoadError
 from cotbench.models.generator import Completion
 from cotbench.scoring.base import scoring_once
+
+if TYPE_CHECKING:  # at run time inspect_ai is imported inside the methods that use it, as in _run_one
+    from inspect_ai.log import EvalLog
 
 
 class InspectEngine:
@@ -55,10 +59,10 @@ class InspectEngine:
         return EngineOutput(self._records(plan, log, model, run_id), self._harness_metrics(log))
 
     @staticmethod
-    def _records(plan: TaskPlan, log: object, model: ModelHandle, run_id: str) -> list:
+    def _records(plan: TaskPlan, log: EvalLog, model: ModelHandle, run_id: str) -> list:
         items = {i.id: i for i in plan.items}
         records = []
-        for s in log.samples or []:  # type: ignore[attr-defined]
+        for s in log.samples or []:
             meta = s.output.metadata or {}
             comp = Completion(text=s.output.completion, finish_reason=meta.get("finish_reason", "unknown"),
                               output_tokens=s.output.usage.output_tokens if s.output.usage else 0,

@@ -100,5 +100,5 @@ def one_line_errors_at_cli() -> None:
         else:
             previous(kind, value, tb)
 
-    hook.cotbench = True  # type: ignore[attr-defined]
+    hook.cotbench = True  # type: ignore[attr-defined]  # a marker attribute on a function: typing cannot declare one
     sys.excepthook = hook

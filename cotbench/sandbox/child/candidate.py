@@ -45,8 +45,9 @@ def main() -> None:
 
     def describe(exc: BaseException) -> dict[str, Any]:
         out: dict[str, Any] = {"err": type(exc).__name__}
-        if isinstance(getattr(exc, "errno", None), int):
-            out["errno"] = exc.errno  # type: ignore[attr-defined]
+        errno = getattr(exc, "errno", None)
+        if isinstance(errno, int):
+            out["errno"] = errno
         if isinstance(exc, SyntaxError) and isinstance(exc.lineno, int):
             out["line"] = exc.lineno
         return out
