@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from cotbench.redact import redact_paths, redactor
 from cotbench.site.assets import leaderboard_dir, static_dir, templates_dir
-from cotbench.site.redact import redact_paths, redactor
 from cotbench.site.sanitize import safe_url, sanitize_svg, slugify
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypedDict, overload
+from typing import Literal, TypedDict, TypeGuard, get_args, overload
 from urllib.parse import parse_qsl
 
 from cotbench.errors import SpecError
@@ -57,6 +57,9 @@ SERVER_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 OPTION_KEYS = ("dtype", "gguf_file", "chat_template", "system_prompt", "step", "label", "opens_reasoning",
                *SERVER_OPTIONS)
 DTYPES = ("auto", "float32", "float16", "bfloat16")
+# Options whose value is kept as given.
+TextOption = Literal["gguf_file", "chat_template", "system_prompt", "label"]
+_TEXT_OPTIONS: frozenset[str] = frozenset(get_args(TextOption))
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _SEGMENT = re.compile(r"^[\w.-]+$")
@@ -181,6 +184,10 @@ def parse_step(name: str) -> int | None:
     return int(matches[-1]) if matches else None
 
 
+def _is_text_option(key: str) -> TypeGuard[TextOption]:
+    return key in _TEXT_OPTIONS
+
+
 def _parse_options(text: str, spec: str) -> SpecOptions:
     opts: SpecOptions = {}
     server: dict[str, ServerValue] = {}
@@ -203,14 +210,8 @@ def _parse_options(text: str, spec: str) -> SpecOptions:
             except ValueError as exc:
                 raise SpecError(f"model spec '{spec}': opens_reasoning: {exc}, got '{value}'") from None
             opts["opens_reasoning"] = value
-        elif key == "gguf_file":
-            opts["gguf_file"] = value
-        elif key == "chat_template":
-            opts["chat_template"] = value
-        elif key == "system_prompt":
-            opts["system_prompt"] = value
-        else:  # the last of OPTION_KEYS not handled above
-            opts["label"] = value
+        elif _is_text_option(key):
+            opts[key] = value
     if server:
         opts["server"] = tuple(sorted(server.items()))
     return opts

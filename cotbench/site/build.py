@@ -17,6 +17,7 @@ from cotbench.analysis.profile import Profile
 from cotbench.analysis.trajectory import Trajectory
 from cotbench.domains import CAPABILITY_DOMAINS, DOMAIN_TABLE, DOMAINS, METRIC_LABELS, domain_info, domain_label
 from cotbench.errors import CotbenchError
+from cotbench.redact import redactor
 from cotbench.results.estimate import Estimate
 from cotbench.results.schema import SCHEMA_VERSION, SampleRecord
 from cotbench.site import charts
@@ -28,7 +29,6 @@ from cotbench.site.headlines import Summary, summarize, token_cost
 from cotbench.site.items import ItemIndex, TaskValues
 from cotbench.site.model_meta import model_meta
 from cotbench.site.profiles import profile_job, trajectory_job
-from cotbench.site.redact import redactor
 from cotbench.site.samples import samples_dir, scan_task
 from cotbench.site.sanitize import safe_url, slugify
 from cotbench.site.series import Series
@@ -139,7 +139,7 @@ def build_site(
     within comparability groups (suite, task versions, scorer modes, item sets, settings); a
     delta between runs whose settings differ is not computed (a problem is reported) unless
     the fields are in ``allow_mismatch`` (then listed on the site). ``redact_paths``: absolute
-    local paths in provenance are cut to their last two parts (see ``site.redact``).
+    local paths in provenance are cut to their last two parts (see ``cotbench.redact``).
     """
     if workers is not None and workers < 0:
         raise CotbenchError(f"--workers must be 0 (no worker processes) or more, got {workers}")
