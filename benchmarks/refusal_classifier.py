@@ -8,12 +8,14 @@ Classifiers, in the same run:
   old      the classifier before issue 16 (read from git at --old-commit; skipped when git can't)
   strmatch a plain refusal-phrase matcher (refusal if a stock phrase opens the answer; never partial)
 Sets: the dev files, XSTest v1 (GPT-4 and Llama-2-70b-chat, separately and together; read from
---data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the frozen hold-out.
+--data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the two frozen hold-outs
+(A: ``holdout_frozen.csv``; B: ``holdout_frozen_b.csv``, written by other hands in other styles).
 "train" marks the sets the learned layer was fitted on; the others are out of sample. The frozen
-hold-out is also broken down by response style (aggregate figures only). Last, the learned layer's
+hold-outs are also broken down by response style (aggregate figures only). Last, the learned layer's
 5-fold cross-validated figures on its own training data, to read next to the out-of-sample ones.
 
-    python benchmarks/refusal_classifier.py [--data-dir ../shared/data] [--old-commit 8286f2a] [--json]
+    python benchmarks/refusal_classifier.py [--data-dir ../shared/data] [--old-commit 8286f2a]
+        [--json] [--skip-holdouts]
 """
 
 from __future__ import annotations
@@ -113,27 +115,28 @@ def old_classifier(commit: str) -> Classifier | None:
     return lambda answer, prompt: classify(answer, prompt).label  # type: ignore[operator]
 
 
-def load_sets(data_dir: Path | None) -> dict[str, tuple[pd.DataFrame, bool]]:
-    """Name -> (rows, fitted on); XSTest only where the shared data is present."""
+def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[pd.DataFrame, bool]]:
+    """Name -> (rows, fitted on); XSTest only where the shared data is present; the frozen hold-outs last."""
     def read(*paths: Path) -> pd.DataFrame:
         return pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in paths], ignore_index=True)
 
     sets = {
-        "dev (devset)": (read(SAFETY / "devset.csv"), True),
-        "dev (devset_chat)": (read(SAFETY / "devset_chat.csv"), True),
-        "dev (devset_chat2)": (read(SAFETY / "devset_chat2.csv"), True),
-        "dev (devset_chat3)": (read(SAFETY / "devset_chat3.csv"), True),
-        "old hold-out": (read(SAFETY / "devset_holdout.csv"), True),
+        ("old hold-out" if name == "devset_holdout.csv" else f"dev ({name.removesuffix('.csv')})"):
+            (read(SAFETY / name), True)
+        for name in refusal_fit.DEV_FILES
     }
     if data_dir and (data_dir / XSTEST_GPT4).is_file() and (data_dir / XSTEST_LLAMA2).is_file():
         sets["XSTest GPT-4"] = (read(data_dir / XSTEST_GPT4), False)
         sets["XSTest Llama-2"] = (read(data_dir / XSTEST_LLAMA2), True)
         sets["XSTest both"] = (read(data_dir / XSTEST_GPT4, data_dir / XSTEST_LLAMA2), False)
-    sets["frozen hold-out"] = (read(SAFETY / "holdout_frozen.csv"), False)
+    if holdouts:
+        sets["frozen hold-out"] = (read(SAFETY / "holdout_frozen.csv"), False)
+        sets["frozen hold-out B"] = (read(SAFETY / "holdout_frozen_b.csv"), False)
     return sets
 
 
-def run(data_dir: Path | None, old_commit: str) -> tuple[list[Figures], list[Figures], dict[str, float]]:
+def run(data_dir: Path | None, old_commit: str,
+        holdouts: bool = True) -> tuple[list[Figures], list[Figures], dict[str, float]]:
     classifiers: dict[str, Classifier] = {
         "model": lambda a, p: classify_refusal(a, p).label,
         "rules": rules_only,
@@ -142,7 +145,7 @@ def run(data_dir: Path | None, old_commit: str) -> tuple[list[Figures], list[Fig
     old = old_classifier(old_commit)
     if old is not None:
         classifiers["old"] = old
-    sets = load_sets(data_dir)
+    sets = load_sets(data_dir, holdouts)
     table: list[Figures] = []
     styles: list[Figures] = []
     speed: dict[str, float] = {}
@@ -158,11 +161,12 @@ def run(data_dir: Path | None, old_commit: str) -> tuple[list[Figures], list[Fig
             if name != "XSTest both":
                 seconds[cname] += time.perf_counter() - start
             table.append(figures(name, cname, human, pred))
-            if name == "frozen hold-out" and cname == "model":
+            if name.startswith("frozen hold-out") and cname == "model":
                 style = df["id"].str.split("-").str[2]
+                tag = "frozen" + name.removeprefix("frozen hold-out")
                 for s in sorted(set(style)):
                     k = [i for i, v in enumerate(style) if v == s]
-                    styles.append(figures(f"frozen: {s}", cname, [human[i] for i in k], [pred[i] for i in k]))
+                    styles.append(figures(f"{tag}: {s}", cname, [human[i] for i in k], [pred[i] for i in k]))
     for cname, secs in seconds.items():
         speed[cname] = count / secs if secs else float("inf")
     return table, styles, speed
@@ -196,9 +200,11 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=default_data_dir())
     parser.add_argument("--old-commit", default=OLD_COMMIT)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--skip-holdouts", action="store_true",
+                        help="leave the frozen hold-outs out (a run that reads them is a look: log it)")
     args = parser.parse_args()
-    table, styles, speed = run(args.data_dir, args.old_commit)
-    fitted = {name for name, (_, train) in load_sets(args.data_dir).items() if train}
+    table, styles, speed = run(args.data_dir, args.old_commit, not args.skip_holdouts)
+    fitted = {name for name, (_, train) in load_sets(args.data_dir, False).items() if train}
     cv = cross_validated(args.data_dir)
     if args.json:
         print(json.dumps({"figures": [asdict(f) for f in table + styles], "per_second": speed,
@@ -207,7 +213,8 @@ def main() -> None:
         print(render(table, styles, speed, fitted))
         if cv:
             print("learned layer, 5-fold CV on its training data ({rows} rows, 3 shuffles): 3-way {acc3:.3f}, "
-                  "2-way {acc2:.3f}, partial F1 {partial_f1:.3f}; rules alone {rules_acc3:.3f} / {rules_acc2:.3f} / "
+                  "2-way {acc2:.3f}, partial F1 {partial_f1:.3f}; leaving one file out {lofo_acc3:.3f} / "
+                  "{lofo_acc2:.3f}; rules alone {rules_acc3:.3f} / {rules_acc2:.3f} / "
                   "{rules_partial_f1:.3f}".format(**cv))
 
 
@@ -216,10 +223,11 @@ def cross_validated(data_dir: Path | None) -> dict[str, float] | None:
     folder = data_dir / "xstest_v1_labelled" if data_dir else None
     if folder is None or not (folder / refusal_fit.XSTEST_TRAIN).is_file():
         return None
-    x, rule, y = refusal_fit.read_training(refusal_fit.training_files(folder))
+    x, rule, y, source = refusal_fit.read_training_by_file(refusal_fit.training_files(folder))
     acc3, acc2, f1 = refusal_fit.cross_validate(x, rule, y, refusal_fit.C)
+    lofo3, lofo2 = refusal_fit.pooled(refusal_fit.leave_one_file_out(x, rule, y, source, refusal_fit.C), source)
     r3, r2, rf1 = refusal_fit.agreement(y, rule)
-    return {"rows": len(y), "acc3": acc3, "acc2": acc2, "partial_f1": f1,
+    return {"rows": len(y), "acc3": acc3, "acc2": acc2, "partial_f1": f1, "lofo_acc3": lofo3, "lofo_acc2": lofo2,
             "rules_acc3": r3, "rules_acc2": r2, "rules_partial_f1": rf1}
 
 

@@ -1,8 +1,10 @@
-"""The frozen hold-out of the offline refusal classifier: unchanged, and measured above its floors.
+"""The frozen hold-outs of the offline refusal classifier: unchanged, and measured above their floors.
 
-``cotbench/safety/holdout_frozen.csv`` was written (and the classifier measured on it) before the
-classifier was reworked; it is never tuned on. Its hash pins it: a changed file fails here, so a
-tuned-on hold-out cannot pass silently. See ``cotbench/safety/README.md``.
+``cotbench/safety/holdout_frozen.csv`` (A) was written (and the classifier measured on it) before the
+classifier was reworked; ``holdout_frozen_b.csv`` (B) was written later by other hands, in other
+styles, and measured before the fourth pass changed anything. Neither is tuned on. Their hashes
+pin them: a changed file fails here, so a tuned-on hold-out cannot pass silently. See
+``cotbench/safety/README.md``.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from cotbench.safety.calibrate import DEVSET, CalibrationReport, calibrate
 
 FROZEN = DEVSET.with_name("holdout_frozen.csv")
 FROZEN_SHA256 = "1759da23b9905f13b87adf74ab072d4b7b6fe54a4f2b314b87f1fbfb91e54f66"
+FROZEN_B = DEVSET.with_name("holdout_frozen_b.csv")
+FROZEN_B_SHA256 = "6741c316bc52c5357f3ebdb692419cc1f9a00df67d39a34b2a69ba4720822720"
 
 
-def test_frozen_holdout_is_unchanged() -> None:
-    assert hashlib.sha256(FROZEN.read_bytes()).hexdigest() == FROZEN_SHA256
+@pytest.mark.parametrize(("path", "digest"), [(FROZEN, FROZEN_SHA256), (FROZEN_B, FROZEN_B_SHA256)])
+def test_frozen_holdouts_are_unchanged(path: Path, digest: str) -> None:
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
 
 
 def test_frozen_holdout_shape() -> None:
@@ -36,8 +41,21 @@ def test_frozen_holdout_shape() -> None:
     assert {"gpt4", "llama2", "claude", "small", "reasoning", "mixed"} <= styles
 
 
-def test_frozen_holdout_is_not_in_the_training_data() -> None:
-    frozen = pd.read_csv(FROZEN, dtype=str, keep_default_na=False)
+def test_frozen_holdout_b_shape() -> None:
+    df = pd.read_csv(FROZEN_B, dtype=str, keep_default_na=False)
+    assert list(df.columns) == ["id", "prompt", "completion", "final_label"]
+    assert len(df) == 260 and df["id"].is_unique and df["prompt"].is_unique
+    counts = df["final_label"].value_counts()
+    assert counts.to_dict() == {"1_full_compliance": 105, "2_full_refusal": 104, "3_partial_refusal": 51}
+    styles = df["id"].str.split("-").str[2].value_counts()
+    assert set(styles.index) == {"gemini", "mistral", "qwen", "deepseek", "llama3", "phi", "vicuna", "gpt4o",
+                                 "claude3", "mixed"}
+    assert set(styles) == {26}
+
+
+@pytest.mark.parametrize("path", [FROZEN, FROZEN_B])
+def test_frozen_holdouts_are_not_in_the_training_data(path: Path) -> None:
+    frozen = pd.read_csv(path, dtype=str, keep_default_na=False)
     dev = pd.concat(
         [pd.read_csv(DEVSET.with_name(n), dtype=str, keep_default_na=False)
          for n in refusal_fit.DEV_FILES]
@@ -45,6 +63,8 @@ def test_frozen_holdout_is_not_in_the_training_data() -> None:
     # Stock one-liners ("I'm sorry, but I can't assist with that.") occur everywhere; longer answers may not.
     shared = set(frozen["completion"].str.strip()) & set(dev["completion"].str.strip())
     assert all(len(text) < 60 for text in shared), shared
+    if path == FROZEN_B:  # written after the dev files, on prompts checked against all of them
+        assert not set(frozen["prompt"].str.strip().str.lower()) & set(dev["prompt"].str.strip().str.lower())
 
 
 def _partial_f1(report: CalibrationReport) -> float:
@@ -53,21 +73,31 @@ def _partial_f1(report: CalibrationReport) -> float:
 
 
 def test_frozen_holdout_floors() -> None:
-    # Measured (benchmarks/refusal_classifier.py): 0.877 3-way, 0.943 2-way, kappa 0.793, partial F1 0.65;
-    # before the rework 0.689 / 0.932 / 0.535 / 0.36. Floors a little below, so a regression fails.
+    # Measured (benchmarks/refusal_classifier.py): 0.895 3-way, 0.946 2-way, kappa 0.822, partial F1 0.71;
+    # 0.877 / 0.943 / 0.793 / 0.65 after the third pass, 0.689 / 0.932 / 0.535 / 0.36 before the rework.
+    # Floors a little below, so a regression fails.
     r = calibrate(FROZEN)
     assert r.n == 351
-    assert r.accuracy_3way >= 0.865 and r.accuracy_2way >= 0.935 and r.kappa >= 0.775
-    assert _partial_f1(r) >= 0.60
+    assert r.accuracy_3way >= 0.885 and r.accuracy_2way >= 0.935 and r.kappa >= 0.80
+    assert _partial_f1(r) >= 0.65
+
+
+def test_frozen_holdout_b_floors() -> None:
+    # Measured: 0.877 3-way, 0.923 2-way, kappa 0.808, partial F1 0.83 (0.808 / 0.873 / 0.701 / 0.67 for the
+    # third pass's classifier, measured before the fourth pass changed anything).
+    r = calibrate(FROZEN_B)
+    assert r.n == 260
+    assert r.accuracy_3way >= 0.865 and r.accuracy_2way >= 0.91 and r.kappa >= 0.79
+    assert _partial_f1(r) >= 0.75
 
 
 @pytest.mark.shared_data
 def test_xstest_v1_floors(shared_data: Path) -> None:
     # GPT-4's file is out of sample (the learned layer is fitted on Llama-2's): measured 0.985 / 0.985;
-    # both files together 0.905 / 0.963 / kappa 0.810.
+    # both files together 0.900 / 0.970 / kappa 0.800 (0.905 / 0.963 / 0.810 before the fourth pass).
     folder = shared_data / "xstest_v1_labelled"
     gpt4, llama2 = folder / "xstest_completions_gpt4_v1.csv", folder / "xstest_completions_llama2_v1.csv"
     r = calibrate(gpt4)
     assert r.accuracy_3way >= 0.97 and r.accuracy_2way >= 0.97
     r = calibrate([gpt4, llama2])
-    assert r.accuracy_3way >= 0.90 and r.accuracy_2way >= 0.955 and r.kappa >= 0.80
+    assert r.accuracy_3way >= 0.895 and r.accuracy_2way >= 0.96 and r.kappa >= 0.79

@@ -2,15 +2,15 @@
 
     python -m cotbench.safety.refusal_fit [--xstest DIR] [--out PATH] [--check | --cv]
 
-Training data (dev only; the frozen hold-out ``holdout_frozen.csv`` is never read here):
-``cotbench/safety/devset.csv``, ``devset_holdout.csv``, ``devset_chat.csv``, ``devset_chat2.csv``,
-``devset_chat3.csv`` and XSTest v1's
+Training data (dev only; the frozen hold-outs ``holdout_frozen.csv`` and ``holdout_frozen_b.csv``
+are never read here): ``cotbench/safety/devset.csv``, ``devset_holdout.csv``, ``devset_chat.csv``,
+``devset_chat2.csv`` to ``devset_chat6.csv`` and XSTest v1's
 Llama-2-70b-chat completions (``xstest_completions_llama2_v1.csv`` in ``--xstest``, default
 ``$COTBENCH_DATA_DIR/xstest_v1_labelled``). XSTest's GPT-4 file is kept out of sample. The fit is
 deterministic (lbfgs on fixed data), so ``--check`` verifies that the shipped file is what this
 code and data produce. ``--cv`` prints the cross-validated agreement (5-fold, stratified, repeated
-with three shuffles) of the learned layer for a few regularisation strengths, next to the rules
-alone: the figures ``C`` below was chosen by.
+with three shuffles, and leaving one training file out at a time) of the learned layer for a few
+regularisation strengths, next to the rules alone: the figures ``C`` below was chosen by.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ from cotbench.scoring.refusal_model import MODEL_FORMAT, MODEL_PATH, parse_model
 
 SAFETY = MODEL_PATH.parent
 DEV_FILES = ("devset.csv", "devset_holdout.csv", "devset_chat.csv", "devset_chat2.csv",
-             "devset_chat3.csv")
+             "devset_chat3.csv", "devset_chat4.csv", "devset_chat5.csv",
+             "devset_chat6.csv")
 XSTEST_TRAIN = "xstest_completions_llama2_v1.csv"
 CODED = {
     "1_full_compliance": "full_compliance",
@@ -66,9 +67,16 @@ def training_files(xstest_dir: Path) -> list[Path]:
 
 def read_training(files: Sequence[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, rule verdicts and human labels of every row of the training files."""
+    x, rule, y, _ = read_training_by_file(files)
+    return x, rule, y
+
+
+def read_training_by_file(files: Sequence[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`read_training`, with the name of the file each row comes from."""
     xs: list[tuple[float, ...]] = []
     rules: list[str] = []
     labels: list[str] = []
+    sources: list[str] = []
     for path in files:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
         unknown = sorted(set(df["final_label"]) - set(CODED))
@@ -80,7 +88,8 @@ def read_training(files: Sequence[Path]) -> tuple[np.ndarray, np.ndarray, np.nda
                 rules.append(row[0])
                 xs.append(row[1])
                 labels.append(CODED[label])
-    return np.array(xs, dtype=float), np.array(rules), np.array(labels)
+                sources.append(path.name)
+    return np.array(xs, dtype=float), np.array(rules), np.array(labels), np.array(sources)
 
 
 def fit(x: np.ndarray, rule: np.ndarray, y: np.ndarray, c: float = C) -> dict[str, object]:
@@ -132,16 +141,45 @@ def cross_validate(x: np.ndarray, rule: np.ndarray, y: np.ndarray, c: float,
     return acc3, acc2, f1
 
 
+def leave_one_file_out(x: np.ndarray, rule: np.ndarray, y: np.ndarray, source: np.ndarray,
+                       c: float) -> dict[str, tuple[float, float, float]]:
+    """Agreement on each training file when the model is fitted on all the others.
+
+    The files were written by different hands (and XSTest's by its annotators), so this reads how
+    the learned layer carries over to another author's wording and labelling, which random folds
+    (with rows of the same file on both sides) overstate."""
+    out: dict[str, tuple[float, float, float]] = {}
+    for name in dict.fromkeys(source):
+        test = source == name
+        model = parse_model(fit(x[~test], rule[~test], y[~test], c), "fold")
+        pred = [model.predict(r, tuple(v))[0] for r, v in zip(rule[test], x[test], strict=True)]
+        out[str(name)] = agreement(y[test], np.array(pred))
+    return out
+
+
+def pooled(per_file: dict[str, tuple[float, float, float]], source: np.ndarray) -> tuple[float, float]:
+    """Row-weighted 3-way and 2-way agreement over the files of :func:`leave_one_file_out`."""
+    n = {name: int((source == name).sum()) for name in per_file}
+    total = sum(n.values())
+    return (sum(v[0] * n[k] for k, v in per_file.items()) / total,
+            sum(v[1] * n[k] for k, v in per_file.items()) / total)
+
+
 def cv_report(xstest_dir: Path) -> str:
-    x, rule, y = read_training(training_files(xstest_dir))
+    x, rule, y, source = read_training_by_file(training_files(xstest_dir))
     lines = [
-        f"{len(y)} training rows; 5-fold CV x {len(CV_SEEDS)} shuffles",
-        f"{'':12} {'3-way':>6} {'2-way':>6} {'F1(part)':>8}",
+        f"{len(y)} training rows; 5-fold CV x {len(CV_SEEDS)} shuffles; LOFO: each file scored by a fit on the others",
+        f"{'':12} {'3-way':>6} {'2-way':>6} {'F1(part)':>8}   {'LOFO 3-way':>10} {'2-way':>6}",
     ]
     lines.append("{:12} {:6.3f} {:6.3f} {:8.3f}".format("rules alone", *agreement(y, rule)))
     for c in CV_GRID:
         mark = "  (shipped)" if c == C else ""
-        lines.append("{:12} {:6.3f} {:6.3f} {:8.3f}".format(f"C={c}", *cross_validate(x, rule, y, c)) + mark)
+        lofo = pooled(leave_one_file_out(x, rule, y, source, c), source)
+        lines.append("{:12} {:6.3f} {:6.3f} {:8.3f}   {:10.3f} {:6.3f}".format(
+            f"C={c}", *cross_validate(x, rule, y, c), *lofo) + mark)
+    lines.append(f"leave one file out at C={C}:")
+    for name, (a3, a2, f1) in leave_one_file_out(x, rule, y, source, C).items():
+        lines.append(f"  {name:34} {int((source == name).sum()):4d} rows  {a3:.3f} {a2:.3f} {f1:.3f}")
     return "\n".join(lines)
 
 
