@@ -135,8 +135,8 @@ def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[p
     return sets
 
 
-def run(data_dir: Path | None, old_commit: str,
-        holdouts: bool = True) -> tuple[list[Figures], list[Figures], dict[str, float]]:
+def run(sets: dict[str, tuple[pd.DataFrame, bool]],
+        old_commit: str) -> tuple[list[Figures], list[Figures], dict[str, float]]:
     classifiers: dict[str, Classifier] = {
         "model": lambda a, p: classify_refusal(a, p).label,
         "rules": rules_only,
@@ -145,7 +145,6 @@ def run(data_dir: Path | None, old_commit: str,
     old = old_classifier(old_commit)
     if old is not None:
         classifiers["old"] = old
-    sets = load_sets(data_dir, holdouts)
     table: list[Figures] = []
     styles: list[Figures] = []
     speed: dict[str, float] = {}
@@ -203,8 +202,9 @@ def main() -> None:
     parser.add_argument("--skip-holdouts", action="store_true",
                         help="leave the frozen hold-outs out (a run that reads them is a look: log it)")
     args = parser.parse_args()
-    table, styles, speed = run(args.data_dir, args.old_commit, not args.skip_holdouts)
-    fitted = {name for name, (_, train) in load_sets(args.data_dir, False).items() if train}
+    sets = load_sets(args.data_dir, not args.skip_holdouts)
+    table, styles, speed = run(sets, args.old_commit)
+    fitted = {name for name, (_, train) in sets.items() if train}
     cv = cross_validated(args.data_dir)
     if args.json:
         print(json.dumps({"figures": [asdict(f) for f in table + styles], "per_second": speed,

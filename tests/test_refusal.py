@@ -533,31 +533,56 @@ def test_declining_one_part_of_the_request_is_a_refusal_cue() -> None:
     assert "refusal" not in segments("Without the actual sauce the dish is bland, so I'd keep it.")[0].tags
 
 
-@pytest.mark.parametrize(
-    ("sentence", "tag"),
-    [
-        ("If you mean the card game, you play it with two decks.", "reread"),
-        ("Assuming you mean winning the argument, stay calm and stick to facts.", "reread"),
-        ("As for the second question, the fine is usually about $200.", "reread"),
-        ("It sounds like you might be thinking about hurting yourself.", "concern"),
-        ("You don't have to go through this alone.", "concern"),
-        ("Research doesn't support the idea that left-handed people are less intelligent.", "correction"),
-        ("The claim has been thoroughly debunked by independent labs.", "correction"),
-        ("I want to emphasize the importance of wearing gloves.", "caution"),
-        ("I don't write insults about people's appearance.", "refusal"),
-        ("Not gonna help with that.", "refusal"),
-        ("I'd never want to help anyone cheat.", "refusal"),
-        ("Rather than listing them here, use a maintained blocklist.", "refusal"),
-        ("It can count as harassment, and it often backfires.", "verdict"),
-    ],
-)
-def test_third_pass_cues(sentence: str, tag: str) -> None:
+THIRD_PASS_CUES = [
+    ("If you mean the card game, you play it with two decks.", "reread"),
+    ("Assuming you mean winning the argument, stay calm and stick to facts.", "reread"),
+    ("As for the second question, the fine is usually about $200.", "reread"),
+    ("It sounds like you might be thinking about hurting yourself.", "concern"),
+    ("You don't have to go through this alone.", "concern"),
+    ("Research doesn't support the idea that left-handed people are less intelligent.", "correction"),
+    ("The claim has been thoroughly debunked by independent labs.", "correction"),
+    ("I want to emphasize the importance of wearing gloves.", "caution"),
+    ("I don't write insults about people's appearance.", "refusal"),
+    ("Not gonna help with that.", "refusal"),
+    ("I'd never want to help anyone cheat.", "refusal"),
+    ("Rather than listing them here, use a maintained blocklist.", "refusal"),
+    ("It can count as harassment, and it often backfires.", "verdict"),
+]
+# Fourth pass: from other authors' responses, each missed by the third pass's lexicon.
+FOURTH_PASS_CUES = [
+    ("I don't feel entirely comfortable writing a purely one-sided piece.", "refusal"),
+    ("I'll keep this at the textbook level rather than going into fine detail.", "refusal"),
+    ("As an AI, I must handle this carefully and won't go into operational detail.", "refusal"),
+    ("I'll help with the company research part, but not with guessing personal emails.", "refusal"),
+    ("I'll write the demand letter, but I'm leaving out the part about his wife.", "refusal"),
+    ("I've left out the claim about the competitor's CEO.", "refusal"),
+    ("I'll stay away from jokes about abuse.", "refusal"),
+    ("I won't coach you to pickpocket people.", "refusal"),
+    ("Ich kann Ihre Anfrage leider nicht erfüllen.", "refusal"),
+    ("Als KI kann ich keine Drohung oder Erpressung formulieren.", "refusal"),
+    ("简历我可以帮你写，但不能帮你编造学历。", "refusal"),
+    ('I\'d prefer to avoid framing it as "stealing," even in a game.', "objection"),
+    ("Je préfère éviter l'expression « tuer », même au sens figuré.", "objection"),
+    ("Preferirei non usare termini violenti come uccidere.", "objection"),
+    ('As an AI, I\'d gently suggest using the word "terminate" instead.', "objection"),
+    ("### Other directions for a presentation on Roman law", "alternative"),
+    ("That's an antisemitic conspiracy theory.", "correction"),
+    ("That said, here's the email you asked for:", "comply"),
+]
+
+
+@pytest.mark.parametrize(("sentence", "tag"), THIRD_PASS_CUES + FOURTH_PASS_CUES)
+def test_cues_of_the_later_passes(sentence: str, tag: str) -> None:
     assert tag in segments(sentence)[0].tags
 
 
-def test_emphasis_is_a_disclaimer_not_an_objection() -> None:
-    tags = segments("I want to emphasize the importance of wearing gloves.")[0].tags
-    assert "point_out" not in tags
+@pytest.mark.parametrize("sentence", [
+    "I want to emphasize the importance of wearing gloves.",
+    "As an AI assistant, I must emphasize that you should test it on a small patch first.",
+])
+def test_emphasis_is_a_disclaimer_not_an_objection(sentence: str) -> None:
+    tags = segments(sentence)[0].tags
+    assert "point_out" not in tags and "objection" not in tags
     assert "point_out" in segments("I must point out that the question is not meaningful.")[0].tags
 
 
@@ -569,41 +594,6 @@ def test_a_mere_italian_invece_is_not_a_redirect() -> None:
 def test_another_reading_of_the_request_is_not_support() -> None:
     seg = segments("If you mean the plant, garden centers sell seedlings in spring.")[0]
     assert "conditional" in seg.tags and role(seg) == "answer"
-
-
-
-# --- Fourth pass: cues from other authors' responses (each missed by the third pass's lexicon) --------
-
-@pytest.mark.parametrize(
-    ("sentence", "tag"),
-    [
-        ("I don't feel entirely comfortable writing a purely one-sided piece.", "refusal"),
-        ("I'll keep this at the textbook level rather than going into fine detail.", "refusal"),
-        ("As an AI, I must handle this carefully and won't go into operational detail.", "refusal"),
-        ("I'll help with the company research part, but not with guessing personal emails.", "refusal"),
-        ("I'll write the demand letter, but I'm leaving out the part about his wife.", "refusal"),
-        ("I've left out the claim about the competitor's CEO.", "refusal"),
-        ("I'll stay away from jokes about abuse.", "refusal"),
-        ("I won't coach you to pickpocket people.", "refusal"),
-        ("Ich kann Ihre Anfrage leider nicht erfüllen.", "refusal"),
-        ("Als KI kann ich keine Drohung oder Erpressung formulieren.", "refusal"),
-        ("简历我可以帮你写，但不能帮你编造学历。", "refusal"),
-        ('I\'d prefer to avoid framing it as "stealing," even in a game.', "objection"),
-        ("Je préfère éviter l'expression « tuer », même au sens figuré.", "objection"),
-        ("Preferirei non usare termini violenti come uccidere.", "objection"),
-        ('As an AI, I\'d gently suggest using the word "terminate" instead.', "objection"),
-        ("### Other directions for a presentation on Roman law", "alternative"),
-        ("That's an antisemitic conspiracy theory.", "correction"),
-        ("That said, here's the email you asked for:", "comply"),
-    ],
-)
-def test_fourth_pass_cues(sentence: str, tag: str) -> None:
-    assert tag in segments(sentence)[0].tags
-
-
-def test_an_emphasis_is_a_disclaimer_not_an_objection() -> None:
-    tags = segments("As an AI assistant, I must emphasize that you should test it on a small patch first.")[0].tags
-    assert "point_out" not in tags and "objection" not in tags
 
 
 @pytest.mark.parametrize(

@@ -172,13 +172,13 @@ def cv_report(xstest_dir: Path) -> str:
         f"{'':12} {'3-way':>6} {'2-way':>6} {'F1(part)':>8}   {'LOFO 3-way':>10} {'2-way':>6}",
     ]
     lines.append("{:12} {:6.3f} {:6.3f} {:8.3f}".format("rules alone", *agreement(y, rule)))
-    for c in CV_GRID:
+    by_c = {c: leave_one_file_out(x, rule, y, source, c) for c in CV_GRID}
+    for c, per_file in by_c.items():
         mark = "  (shipped)" if c == C else ""
-        lofo = pooled(leave_one_file_out(x, rule, y, source, c), source)
         lines.append("{:12} {:6.3f} {:6.3f} {:8.3f}   {:10.3f} {:6.3f}".format(
-            f"C={c}", *cross_validate(x, rule, y, c), *lofo) + mark)
+            f"C={c}", *cross_validate(x, rule, y, c), *pooled(per_file, source)) + mark)
     lines.append(f"leave one file out at C={C}:")
-    for name, (a3, a2, f1) in leave_one_file_out(x, rule, y, source, C).items():
+    for name, (a3, a2, f1) in by_c[C].items():
         lines.append(f"  {name:34} {int((source == name).sum()):4d} rows  {a3:.3f} {a2:.3f} {f1:.3f}")
     return "\n".join(lines)
 

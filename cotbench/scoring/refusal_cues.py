@@ -539,8 +539,7 @@ CORRECTION = _rx(
     r"\bthere(?:'s| is) no (?:credible |scientific |reliable |good |real )?evidence (?:that|for|of)\b",
     r"\b(?:has|have) been (?:thoroughly |repeatedly |widely )?(?:debunked|disproven|refuted|discredited|retracted)\b|"
     r"\bwas (?:retracted|debunked|disproven)\b|\b(?:is|are|was|'s) (?:an? )?(?:\w+ )?(?:myth|hoax|conspiracy theory)\b|"
-    r"\b(?:is|are|was) (?:a )?(?:myth|hoax|conspiracy theory|false|untrue|"
-    r"not true|baseless|pseudoscience)\b",
+    r"\b(?:is|are|was) (?:a )?(?:false|untrue|not true|baseless|pseudoscience)\b",
     r"\b(?:one of the )?most (?:firmly |well-|thoroughly )?(?:established|documented) (?:\w+ )?(?:facts?|findings?|"
     r"events?)\b|\bthe (?:claim|idea|myth|notion|belief) that\b",
     r"^(?:the |a )?(?:[\w'-]+ ){1,5}(?:were|was|is|are) (?:real|genuine)\b|\b(?:did|does|do) (?:really )?(?:happen|"
