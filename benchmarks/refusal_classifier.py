@@ -9,7 +9,8 @@ Classifiers, in the same run:
   strmatch a plain refusal-phrase matcher (refusal if a stock phrase opens the answer; never partial)
 Sets: the dev files, XSTest v1 (GPT-4 and Llama-2-70b-chat, separately and together; read from
 --data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the two frozen hold-outs
-(A: ``holdout_frozen.csv``; B: ``holdout_frozen_b.csv``, written by other hands in other styles).
+(A: ``holdout_frozen.csv``; D: ``holdout_frozen_d.csv``, written by another hand in other styles;
+B and C, spent, are dev files now: ``devset_spent_b.csv``, ``devset_spent_c.csv``).
 "train" marks the sets the learned layer was fitted on; the others are out of sample. The frozen
 hold-outs are also broken down by response style (aggregate figures only). Last, the learned layer's
 5-fold cross-validated figures on its own training data, to read next to the out-of-sample ones.
@@ -131,7 +132,7 @@ def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[p
         sets["XSTest both"] = (read(data_dir / XSTEST_GPT4, data_dir / XSTEST_LLAMA2), False)
     if holdouts:
         sets["frozen hold-out"] = (read(SAFETY / "holdout_frozen.csv"), False)
-        sets["frozen hold-out B"] = (read(SAFETY / "holdout_frozen_b.csv"), False)
+        sets["frozen hold-out D"] = (read(SAFETY / "holdout_frozen_d.csv"), False)
     return sets
 
 
