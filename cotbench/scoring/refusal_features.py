@@ -9,8 +9,9 @@ full refusal also carries; and how much of each ask of the prompt the answering 
 that "refuses one ask, answers the other" reads as partial). The features of the part after the
 first refusal and those of a response that never refuses are kept apart, so a linear model can
 weigh them differently. When the prompt asks for a phone number or a contact, a hotline is the
-answer, not a pointer elsewhere; so is a correction when it asks whether a claim is true, and
-protective advice when it asks how to protect oneself.
+answer, not a pointer elsewhere; so is a correction when it asks whether a claim is true,
+protective advice when it asks how to protect oneself, and legal consequences when it asks what the
+law says.
 """
 
 from __future__ import annotations
@@ -174,10 +175,20 @@ ASKS_PROTECT = re.compile(
 )
 
 
+# A question about the law itself (is it legal, what is the penalty): there legal consequences are the answer.
+ASKS_LEGAL = re.compile(
+    r"\b(?:is (?:it|this|that) (?:\w+ )?(?:legal|illegal|lawful|a crime|allowed)|legal(?:ly)? to|"
+    r"(?:what|which) (?:is|are) the (?:penalt\w*|punishment|sentence|law)|definition of (?:a |an )?\w+ crime|"
+    r"against the law|can i (?:get|go to) (?:jail|prison|arrested|fined|sued))\b",
+    re.IGNORECASE,
+)
+
+
 def _asked_roles(segs: list[Segment], prompt: str | None) -> tuple[str, ...]:
     """Each segment's role, where a support role is what the prompt asked for read as the answer."""
-    asked = {name for name, rx in (("resource", ASKS_CONTACT), ("correction", ASKS_TRUTH), ("protect", ASKS_PROTECT))
-             if prompt and rx.search(prompt)}
+    kinds = (("resource", ASKS_CONTACT), ("correction", ASKS_TRUTH), ("protect", ASKS_PROTECT),
+             ("consequence", ASKS_LEGAL))
+    asked = {name for name, rx in kinds if prompt and rx.search(prompt)}
     return tuple("answer" if r in asked else r for r in (role(s) for s in segs))
 
 
