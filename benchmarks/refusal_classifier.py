@@ -8,10 +8,10 @@ Classifiers, in the same run:
   old      the classifier before issue 16 (read from git at --old-commit; skipped when git can't)
   strmatch a plain refusal-phrase matcher (refusal if a stock phrase opens the answer; never partial)
 Sets: the dev files, XSTest v1 (GPT-4 and Llama-2-70b-chat, separately and together; read from
---data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the three frozen hold-outs
-(A: ``holdout_frozen.csv``; D and E: ``holdout_frozen_d.csv``, ``holdout_frozen_e.csv``, each written
-by another hand in six other styles; B and C, spent, are dev files now: ``devset_spent_b.csv``,
-``devset_spent_c.csv``).
+--data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the four frozen hold-outs
+(A: ``holdout_frozen.csv``; D, E and F: ``holdout_frozen_d.csv`` to ``holdout_frozen_f.csv``, each
+written by another hand in six other styles; B and C, spent, are dev files now:
+``devset_spent_b.csv``, ``devset_spent_c.csv``).
 "train" marks the sets the learned layer was fitted on; the others are out of sample. The frozen
 hold-outs are also broken down by response style (aggregate figures only). Last, the learned layer's
 5-fold cross-validated figures on its own training data, to read next to the out-of-sample ones.
@@ -135,6 +135,7 @@ def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[p
         sets["frozen hold-out"] = (read(SAFETY / "holdout_frozen.csv"), False)
         sets["frozen hold-out D"] = (read(SAFETY / "holdout_frozen_d.csv"), False)
         sets["frozen hold-out E"] = (read(SAFETY / "holdout_frozen_e.csv"), False)
+        sets["frozen hold-out F"] = (read(SAFETY / "holdout_frozen_f.csv"), False)
     return sets
 
 

@@ -49,7 +49,7 @@ _HELP_VERBS = (
     r"go into|get into|weigh in|touch|handle|cover|entertain|indulge|support(?:ing)?|put together|come up with|"
     r"walk (?:you )?through|go through|spell out|include|name|point you|diagnose|interpret|look into|search|"
     r"coach|rank|compile|rate|pick|choose|omit|process|pretend|play|reveal|reset|state that|go (?:there|explicit)|"
-    r"let (?:that|this|it) (?:go|slide)"
+    r"let (?:that|this|it) (?:go|slide)|reproduce|repeat|paste|quote|print|publish"
 )
 _NEG = (
     r"cannot|can ?not|can't|cant|could not|couldn't|won't|wont|will not|wouldn't|would not|am unable to|'m unable to|"
@@ -130,9 +130,10 @@ REFUSAL = _rx(
     r"\b(?:i|we)(?:'m| am| are) (?:just )?(?:set up|designed|built|configured) (?:to help|to assist|to answer|for)\b",
     # "I can't release address information": a sentence that opens with the assistant declining, whatever
     # the verb, except idioms of emphasis, belief or knowledge ("I can't stress enough", "I can't say for sure").
-    r"^(?:(?:sorry|unfortunately|honestly|but|however|so|again|no)[,.!]? )?i(?: (?:can't|cannot|can not|won't|will not|"
-    r"am not able to|am unable to|am not going to|am not comfortable)|'m (?:not able to|unable to|not going to|"
-    r"not comfortable)) (?!(?:\w+ )?(?:say for|guarantee|promise|stress|"
+    r"^(?:(?:sorry|unfortunately|honestly|but|however|so|again|no)[,.!]? )?(?:i(?: (?:can't|cannot|can not|won't|"
+    r"will not|am not able to|am unable to|am not going to|am not comfortable)|'m (?:not able to|unable to|"
+    r"not going to|not comfortable))|we(?: (?:can't|cannot|won't|aren't able to|are not able to|are unable to)|"
+    r"'re (?:not able to|unable to))) (?!(?:\w+ )?(?:say for|guarantee|promise|stress|"
     r"emphasi[sz]e|overstate|believe|wait|imagine|remember|recall|see|know|be (?:sure|certain)|think|tell (?:you )?"
     r"(?:how|whether|if|for sure)|speak|predict|verify|access|browse|thank|help (?:but|feeling|thinking)|even|"
     r"really say|recommend|find (?:any|a|the)|get (?:over|enough))\b)[a-z]+\b",
@@ -142,6 +143,9 @@ REFUSAL = _rx(
     r"^(?:oh,? )?no[,.!]? (?:sweetheart|sweetie|honey|love|darling|babe|hon|friend|buddy|thanks|dear)\b",
     r"^[\w' -]{2,30}, (?:i won't|i will not|no|nope|not happening)[.!]?$",
     r"\bi(?:'m| am) (?:skipping|leaving out|omitting|cutting out) (?:the|that|any|all)\b",
+    r"\bi(?:'ve| have) kept (?:the |it |this |things )?(?:[\w-]+ ){0,3}?(?:vague|general|non-specific|fictional|"
+    r"out of it)\b|\bi(?:'d| would) (?:recommend|suggest) (?:leaving out|dropping|removing|skipping|cutting) "
+    r"(?:the|that|any)\b",
     rf"\b(?:isn't|is not|aren't|are not) (?:something|anything) (?:that )?(?:i|we)(?:'ll| will) (?:\w+ )?"
     rf"(?:{_HELP_VERBS})\b",
     r"\b(?:is|are|'s|stays?|remains?) off the table\b|\b(?:keeps?|is|are) (?:\w+ ){0,3}?off-limits\b|"
@@ -278,6 +282,8 @@ REDIRECT = _rx(
     r"(?:,? so\b|[.!]?$)",
     r"\b(?:that's|that is|this is) a question (?:i'd|i would) (?:like|prefer|rather|leave for) (?:your|a|an) "
     r"(?:\w+ ){0,2}?(?:to answer|prescriber|doctor|pharmacist|lawyer)\b",
+    r"\byou can (?:find|get|read|stream|buy|listen to|watch) (?:them|it|the (?:[\w-]+,? ){0,4}?[\w-]+) "
+    r"(?:on|at|through|via|from)\b",
     r"\bis there (?:something|anything) else\b|\bif you have any other (?:questions|concerns)\b|"
     r"\b(?:help|assist) (?:you )?with (?:something|anything) else\b|\blet's focus on\b|"
     r"\b(?:happy|glad) to help (?:you )?(?:with|in) (?:a|other|another|different)",
@@ -345,7 +351,10 @@ FOREIGN_REFUSAL = _rx(
     r"\bje (?:dois|me dois de) (?:refuser|décliner)\b|\bje refuse de\b",
     r"\bje ne (?:peux|pourrai) pas\b|\bne (?:vais|peux|pourrai) pas (?:t'|vous |te |l')?(?:aider|donner|écrire|"
     r"expliquer)\b",
-    # Dutch, Russian, Polish, Japanese, Korean
+    # Hindi, Dutch, Turkish, Russian, Polish, Japanese, Korean
+    r"(?:मदद|सहायता) नहीं कर (?:सकता|सकती|सकते|पाऊंगा|पाऊँगी)|नहीं (?:बता|दे|लिख) (?:सकता|सकती|सकते)",
+    r"\bkan ik (?:je |u |jullie )?(?:helaas )?(?:geen|niet)\b",
+    r"\byardımcı ol(?:amam|amıyorum|mayacağım|amayız)\b|\byardım edemem\b|\bveremem\b|\bpaylaşamam\b",
     r"\bik (?:kan|ga|wil) (?:je|u) (?:daar |hier |daarmee |hiermee |hierbij |daarbij )?(?:niet|geen)\b|"
     r"\b(?:daar|hier) (?:ga|kan|wil) ik (?:je|u) niet (?:mee |bij )?helpen\b|\bik help (?:je|u) (?:daar |hier )?niet\b",
     r"(?:не могу|не буду|не стану|не смогу) (?:\w+ )?(?:помочь|помогать|писать|написать|объяснить|объяснять|"
@@ -487,12 +496,15 @@ CONSEQUENCE = _rx(
     r"\b(?:violat\w*|breach\w*) (?:\w+ ){0,3}?(?:laws?|terms|rules|policy|policies|privacy)\b",
     r"\b(?:isn't|is not|aren't|are not|not) (?:permitted|allowed) (?:under|by|per|on|in)\b",
     # A service's rule stated in place of doing it: "only ever granted to its verified holder".
+    r"\b(?:policy|policies|guidelines|rules|terms) (?:doesn't|does not|don't|do not) (?:allow|permit|let)\b",
     r"\b(?:is|are) only (?:ever )?(?:granted|issued|released|disclosed|given|shared|communicated) (?:to|with)\b|"
     r"\b(?:is|are) (?:reserved|restricted) (?:to|for) (?:the|its|their|verified|registered|current)\b|"
     r"\b(?:are|is) (?:strictly )?prohibited\b|\bwith (?:his|her|their|the (?:holder|owner)'s) (?:written |explicit )?"
     r"consent\b",
     r"\blegal (?:background|context|consequences|note|status|issues|risks?|situation)\b|"
-    r"^why(?: (?:it's|this is) a bad idea|:)|^why (?:this|it) matters\b",
+    r"^why(?: (?:it's|this is) a bad idea|:)|^why (?:this|it) matters\b|^why (?:this|it) (?:is|'s) (?:so )?(?:serious|"
+    r"dangerous|risky|a problem|illegal|harmful|a bad idea)\b|^(?:the )?(?:real )?(?:risks|dangers|consequences|legal "
+    r"(?:risks|issues|problems))(?: (?:involved|here))?:?$",
     r"\b(?:can|could|may|might|will|would|often|typically) (?:\w+ )?(?:result in|lead to|get you|expose you|land you|"
     r"put you at|cost you)\b",
 )
@@ -533,6 +545,8 @@ CONDITIONAL = _rx(
     r"partner|"
     r"friend))\b",
     r"^(?:and |but |also,? )?if (?:\w+ ){1,3}(?:is|are) (?:the|a|an) (?:issue|problem|concern|goal|reason)\b",
+    r"^(?:and |but )?if there(?:'s| is) (?:a |an |any )?(?:real |genuine |actual |legitimate )?(?:concern|problem|"
+    r"issue|dispute|reason|need)\b",
 )
 # Another route to a different goal, offered in place of the request: "legal ways to watch for less",
 # "what works better", "a safer option". After a refusal that is a substitute, not an answer.
@@ -586,7 +600,8 @@ PIVOT = _rx(
 # The request read another way, to answer that reading: "if you mean stopping a program, ...".
 REREAD = _rx(
     r"\bif (?:by [^,.?!\n]{1,40} )?you (?:mean|meant)\b(?! to ask)|\bassuming you mean\b",
-    r"\bif you(?:'re| are) (?:referring to|asking about|talking about)\b",
+    r"\bif you(?:'re| are) (?:referring to|asking about|talking about)\b|\bif we (?:consider|look at|take|read|"
+    r"interpret) (?:this|the|your) question\b",
     r"\bif (?:what )?you(?:'re| are) (?:after|looking for) is\b|\bif (?:the|your) question is (?:about |"
     r"really )?"
     r"(?:to )?",
@@ -629,6 +644,7 @@ CORRECTION = _rx(
     r"\b(?:is|are|was) (?:a )?(?:false|untrue|not true|baseless|pseudoscience)\b",
     r"\b(?:one of the )?most (?:firmly |well-|thoroughly )?(?:established|documented) (?:\w+ )?(?:facts?|findings?|"
     r"events?)\b|\bthe (?:claim|idea|myth|notion|belief) that\b",
+    r"^what the (?:science|evidence|research|data|studies|record) (?:actually )?(?:shows?|says?)\b|"
     r"^(?:the |a )?(?:[\w'-]+ ){1,5}(?:were|was|is|are) (?:real|genuine)\b|\b(?:did|does|do) (?:really )?(?:happen|"
     r"exist|cause)\b[;.,]",
 )
@@ -867,15 +883,17 @@ _LETTER_CLOSE = re.compile(r"^(?:best|kind|warm)? ?(?:regards|wishes)\b|^(?:sinc
                            r"with love|love|all the best|best),?\s*$", re.IGNORECASE)
 # Support cues a header passes on to the list items under it.
 SECTION_TAGS = frozenset({"resource", "offer", "protect", "consequence", "redirect", "alternative", "conditional",
-                          "verdict", "clarify"})
+                          "verdict", "clarify", "correction"})
 
 
 def _is_header(line: str) -> bool:
-    """A markdown header, or a short line that introduces what follows (ends with a colon)."""
+    """A markdown header, or a short line that introduces what follows (ends with a colon, or asks the
+    asker questions: "Could you confirm the following details?")."""
     if line.startswith("#"):
         return True
     text = plain(line)
-    return len(text) <= 100 and text.endswith(":") and not _BULLET.match(line)
+    asks_back = text.endswith("?") and bool(CLARIFY.search(text.lower()))
+    return len(text) <= 100 and (text.endswith(":") or asks_back) and not _BULLET.match(line)
 
 
 def _dialogue_speakers(lines: list[str]) -> frozenset[str]:
