@@ -132,10 +132,9 @@ def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[p
         sets["XSTest Llama-2"] = (read(data_dir / XSTEST_LLAMA2), True)
         sets["XSTest both"] = (read(data_dir / XSTEST_GPT4, data_dir / XSTEST_LLAMA2), False)
     if holdouts:
-        sets["frozen hold-out"] = (read(SAFETY / "holdout_frozen.csv"), False)
-        sets["frozen hold-out D"] = (read(SAFETY / "holdout_frozen_d.csv"), False)
-        sets["frozen hold-out E"] = (read(SAFETY / "holdout_frozen_e.csv"), False)
-        sets["frozen hold-out F"] = (read(SAFETY / "holdout_frozen_f.csv"), False)
+        for name, file in (("", "holdout_frozen.csv"), (" D", "holdout_frozen_d.csv"),
+                           (" E", "holdout_frozen_e.csv"), (" F", "holdout_frozen_f.csv")):
+            sets[f"frozen hold-out{name}"] = (read(SAFETY / file), False)
     return sets
 
 

@@ -46,7 +46,7 @@ from cotbench.domains import (
     RefusalLabel,
 )
 from cotbench.scoring.base import MetricSet, Score, Scorer, scorer
-from cotbench.scoring.refusal_cues import MAX_CHARS, in_character, normalize, segments
+from cotbench.scoring.refusal_cues import MAX_CHARS, normalize, segments, speaks_in_character
 from cotbench.scoring.refusal_features import features
 from cotbench.scoring.refusal_model import load_model
 from cotbench.scoring.refusal_rules import RuleVerdict, rule_verdict
@@ -93,7 +93,7 @@ def _prepare(answer: str, prompt: str | None) -> tuple[tuple[str, ...], RuleVerd
     text = normalize(answer[:MAX_CHARS]).strip()
     if not re.search(r"\w", text):
         return None
-    segs = segments(text, in_character(text, prompt))
+    segs = segments(text, speaks_in_character(text, prompt))
     cues = tuple(sorted({t for s in segs for t in s.tags if t not in {"moral", "greeting", "section"}}))
     rules = rule_verdict(segs, prompt)
     return cues, rules, features(segs, rules, prompt).values

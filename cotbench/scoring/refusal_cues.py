@@ -791,7 +791,7 @@ def normalize(text: str) -> str:
 
 
 # A request made to a character the model plays: there the character's spoken lines are the model's reply.
-IN_CHARACTER = re.compile(
+_ADDRESSES_CHARACTER = re.compile(
     r"^\s*\[(?:character|persona|roleplay|role-play|rp|캐릭터|キャラクター|personaje|personnage)\b|\broleplay as\b|"
     r"\bstay in character\b|\bpretend (?:to be|you(?:'re| are))\b|\byou are now\b|\bfrom now on,? you(?:'re| are)\b",
     re.IGNORECASE,
@@ -805,9 +805,9 @@ _ASKS_WRITING = re.compile(r"\b(?:write|story|scene|script|dialogue|poem|narrat\
                            re.IGNORECASE)
 
 
-def in_character(answer: str, prompt: str | None) -> bool:
+def speaks_in_character(answer: str, prompt: str | None) -> bool:
     """Whether the answer is the reply of a character the model plays (its quoted lines are its own)."""
-    if prompt and IN_CHARACTER.search(prompt):
+    if prompt and _ADDRESSES_CHARACTER.search(prompt):
         return True
     return bool(_EMOTE_OPEN.match(answer)) and not (prompt and _ASKS_WRITING.search(prompt))
 
@@ -815,8 +815,9 @@ def in_character(answer: str, prompt: str | None) -> bool:
 def segments(answer: str, in_character: bool = False) -> list[Segment]:
     """Split an answer into sentences and list items, each tagged with its cue classes.
 
-    ``in_character``: the prompt spoke to a character the model plays, so what that character says in
-    quotation marks is the model's own reply (a refusal there refuses), not text written for the user."""
+    ``in_character`` (see :func:`speaks_in_character`): the model answers as a character it plays, so what
+    that character says in quotation marks is the model's own reply (a refusal there refuses), not text
+    written for the user."""
     segments: list[Segment] = []
     pos = 0
     for m in _CODE_FENCE.finditer(answer):

@@ -58,6 +58,11 @@ class Features:
 _ELSEWHERE = frozenset({"redirect", "resource", "offer"})
 
 
+def _rereads(tags: frozenset[str]) -> bool:
+    """Answers another reading of the request, without sending the asker elsewhere in the same breath."""
+    return "reread" in tags and not tags & _ELSEWHERE
+
+
 def role(seg: Segment) -> str:
     """What a segment does: refuses, supports a refusal (a helpline, a consequence ...) or answers."""
     tags = seg.tags
@@ -65,9 +70,9 @@ def role(seg: Segment) -> str:
         return "refusal"
     if "objection" in tags or "point_out" in tags:
         return "objection"
-    # Answering another reading of the request is answering ("if you mean the drink, ...").
-    # ... unless the same sentence sends the asker elsewhere ("As for alcohol, ask your prescriber").
-    if "code" in tags or "quoted" in tags or "reread" in tags and not tags & _ELSEWHERE:
+    # Answering another reading of the request is answering ("if you mean the drink, ..."), unless the
+    # same sentence sends the asker elsewhere ("As for alcohol, ask your prescriber").
+    if "code" in tags or "quoted" in tags or _rereads(tags):
         return "answer"
     for name in SUPPORT_ROLES:
         if name in tags:
@@ -270,7 +275,7 @@ def _region(segs: list[Segment], roles: tuple[str, ...], prompt: str | None) -> 
         "next_pivot": float(bool(segs) and bool(segs[0].tags & {"pivot", "method", "comply"})),
         "cover": coverage(answer_text, topic),
         "part_gap": max(part_cover) - min(part_cover) if len(part_cover) >= 2 else 0.0,
-        "reread": float(any("reread" in s.tags and not s.tags & _ELSEWHERE for s in segs)),
+        "reread": float(any(_rereads(s.tags) for s in segs)),
         # Handing over what was asked ("Here's ...", "That said, here's ..."), after a caution or a refusal.
         "comply": float(any("comply" in s.tags for s in segs[1:])),
     }
