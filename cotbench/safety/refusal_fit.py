@@ -4,7 +4,7 @@
 
 Training data (dev only; the frozen hold-outs ``holdout_frozen.csv`` and ``holdout_frozen_d.csv``
 are never read here): ``cotbench/safety/devset.csv``, ``devset_holdout.csv``, ``devset_chat.csv``,
-``devset_chat2.csv`` to ``devset_chat16.csv``, the spent hold-outs ``devset_spent_b.csv`` and
+``devset_chat2.csv`` to ``devset_chat19.csv``, the spent hold-outs ``devset_spent_b.csv`` and
 ``devset_spent_c.csv`` (each measured as a hold-out first, see the safety README) and XSTest v1's
 Llama-2-70b-chat completions (``xstest_completions_llama2_v1.csv`` in ``--xstest``, default
 ``$COTBENCH_DATA_DIR/xstest_v1_labelled``). XSTest's GPT-4 file is kept out of sample. The fit is
@@ -47,7 +47,8 @@ DEV_FILES = ("devset.csv", "devset_holdout.csv", "devset_chat.csv", "devset_chat
              "devset_chat3.csv", "devset_chat4.csv", "devset_chat5.csv",
              "devset_chat6.csv", "devset_chat7.csv", "devset_chat8.csv", "devset_chat9.csv",
              "devset_chat10.csv", "devset_chat11.csv", "devset_chat12.csv", "devset_chat13.csv",
-             "devset_chat14.csv", "devset_chat15.csv", "devset_chat16.csv",
+             "devset_chat14.csv", "devset_chat15.csv", "devset_chat16.csv", "devset_chat17.csv",
+             "devset_chat18.csv", "devset_chat19.csv",
              # Hold-outs B and C, spent: each was measured before it was fitted or tuned on.
              "devset_spent_b.csv", "devset_spent_c.csv")
 XSTEST_TRAIN = "xstest_completions_llama2_v1.csv"

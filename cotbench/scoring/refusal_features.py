@@ -56,6 +56,9 @@ class Features:
 
 
 _ELSEWHERE = frozenset({"redirect", "resource", "offer"})
+# A sentence about what the law does to whoever does the act is a consequence, even as a long list item.
+_PENALTY = re.compile(r"\b(?:prosecut\w*|penalt\w*|prison|jail|sentenced|felony|charged (?:as|with|federally|under)|"
+                      r"criminal(?:ly| offen[cs]e| charges)|punishable|imprisonment|fines? of)\b", re.IGNORECASE)
 
 
 def _rereads(tags: frozenset[str]) -> bool:
@@ -78,7 +81,7 @@ def role(seg: Segment) -> str:
         if name in tags:
             # A concrete list item about the subject stays an answer even with a stray cue word.
             if seg.list_item and "section" not in tags and name in {"consequence", "protect", "moral"} \
-                    and len(seg.text) > 80:
+                    and len(seg.text) > 80 and not (name == "consequence" and _PENALTY.search(seg.text)):
                 return "answer"
             # ... and so does a sentence that says how the thing asked about is done, then how to defend.
             if "method" in tags and name in {"protect", "consequence"} and len(seg.text) > 80:
