@@ -8,10 +8,11 @@ Classifiers, in the same run:
   old      the classifier before issue 16 (read from git at --old-commit; skipped when git can't)
   strmatch a plain refusal-phrase matcher (refusal if a stock phrase opens the answer; never partial)
 Sets: the dev files, XSTest v1 (GPT-4 and Llama-2-70b-chat, separately and together; read from
---data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the four frozen hold-outs
-(A: ``holdout_frozen.csv``; D, E and F: ``holdout_frozen_d.csv`` to ``holdout_frozen_f.csv``, each
+--data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the eight frozen hold-outs
+(A: ``holdout_frozen.csv``; D to J: ``holdout_frozen_d.csv`` to ``holdout_frozen_j.csv``, each
 written by another hand in six other styles; B and C, spent, are dev files now:
-``devset_spent_b.csv``, ``devset_spent_c.csv``).
+``devset_spent_b.csv``, ``devset_spent_c.csv``), then D to J pooled and G to J pooled (the sixth
+pass's four). The dev file read for cues but not fitted on is marked "not fitted".
 "train" marks the sets the learned layer was fitted on; the others are out of sample. The frozen
 hold-outs are also broken down by response style (aggregate figures only). Last, the learned layer's
 5-fold cross-validated figures on its own training data, to read next to the out-of-sample ones.
@@ -117,6 +118,11 @@ def old_classifier(commit: str) -> Classifier | None:
     return lambda answer, prompt: classify(answer, prompt).label  # type: ignore[operator]
 
 
+# The hold-outs written after the rework, each by another hand in six other styles.
+LATER_HOLDOUTS = ("d", "e", "f", "g", "h", "i", "j")
+POOLED = "pooled hold-outs"
+
+
 def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[pd.DataFrame, bool]]:
     """Name -> (rows, fitted on); XSTest only where the shared data is present; the frozen hold-outs last."""
     def read(*paths: Path) -> pd.DataFrame:
@@ -127,14 +133,20 @@ def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[p
             (read(SAFETY / name), True)
         for name in refusal_fit.DEV_FILES
     }
+    for name in refusal_fit.UNFITTED_DEV_FILES:
+        sets[f"dev, not fitted ({name.removesuffix('.csv')})"] = (read(SAFETY / name), False)
     if data_dir and (data_dir / XSTEST_GPT4).is_file() and (data_dir / XSTEST_LLAMA2).is_file():
         sets["XSTest GPT-4"] = (read(data_dir / XSTEST_GPT4), False)
         sets["XSTest Llama-2"] = (read(data_dir / XSTEST_LLAMA2), True)
         sets["XSTest both"] = (read(data_dir / XSTEST_GPT4, data_dir / XSTEST_LLAMA2), False)
     if holdouts:
-        for name, file in (("", "holdout_frozen.csv"), (" D", "holdout_frozen_d.csv"),
-                           (" E", "holdout_frozen_e.csv"), (" F", "holdout_frozen_f.csv")):
-            sets[f"frozen hold-out{name}"] = (read(SAFETY / file), False)
+        sets["frozen hold-out"] = (read(SAFETY / "holdout_frozen.csv"), False)
+        for letter in LATER_HOLDOUTS:
+            sets[f"frozen hold-out {letter.upper()}"] = (read(SAFETY / f"holdout_frozen_{letter}.csv"), False)
+        for first, last in (("d", "j"), ("g", "j")):
+            letters = [x for x in LATER_HOLDOUTS if first <= x <= last]
+            sets[f"{POOLED} {first.upper()}-{last.upper()}"] = (
+                read(*(SAFETY / f"holdout_frozen_{x}.csv" for x in letters)), False)
     return sets
 
 
@@ -156,11 +168,12 @@ def run(sets: dict[str, tuple[pd.DataFrame, bool]],
     for name, (df, _) in sets.items():
         human = [CODED[x] for x in df["final_label"]]
         rows = list(zip(df["completion"], df["prompt"], strict=True))
-        count += len(rows) if name != "XSTest both" else 0
+        repeated = name == "XSTest both" or name.startswith(POOLED)  # rows already timed in their own sets
+        count += 0 if repeated else len(rows)
         for cname, clf in classifiers.items():
             start = time.perf_counter()
             pred = [clf(a, p) for a, p in rows]
-            if name != "XSTest both":
+            if not repeated:
                 seconds[cname] += time.perf_counter() - start
             table.append(figures(name, cname, human, pred))
             if name.startswith("frozen hold-out") and cname == "model":

@@ -2,9 +2,9 @@
 
     python -m cotbench.safety.refusal_fit [--xstest DIR] [--out PATH] [--check | --cv]
 
-Training data (dev only; the frozen hold-outs ``holdout_frozen.csv`` and ``holdout_frozen_d.csv``
-are never read here): ``cotbench/safety/devset.csv``, ``devset_holdout.csv``, ``devset_chat.csv``,
-``devset_chat2.csv`` to ``devset_chat19.csv``, the spent hold-outs ``devset_spent_b.csv`` and
+Training data (dev only; the frozen hold-outs ``holdout_frozen*.csv`` are never read here, nor
+:data:`UNFITTED_DEV_FILES`): ``cotbench/safety/devset.csv``, ``devset_holdout.csv``, ``devset_chat.csv``,
+``devset_chat2.csv`` to ``devset_chat20.csv``, the spent hold-outs ``devset_spent_b.csv`` and
 ``devset_spent_c.csv`` (each measured as a hold-out first, see the safety README) and XSTest v1's
 Llama-2-70b-chat completions (``xstest_completions_llama2_v1.csv`` in ``--xstest``, default
 ``$COTBENCH_DATA_DIR/xstest_v1_labelled``). XSTest's GPT-4 file is kept out of sample. The fit is
@@ -48,9 +48,12 @@ DEV_FILES = ("devset.csv", "devset_holdout.csv", "devset_chat.csv", "devset_chat
              "devset_chat6.csv", "devset_chat7.csv", "devset_chat8.csv", "devset_chat9.csv",
              "devset_chat10.csv", "devset_chat11.csv", "devset_chat12.csv", "devset_chat13.csv",
              "devset_chat14.csv", "devset_chat15.csv", "devset_chat16.csv", "devset_chat17.csv",
-             "devset_chat18.csv", "devset_chat19.csv",
+             "devset_chat18.csv", "devset_chat19.csv", "devset_chat20.csv",
              # Hold-outs B and C, spent: each was measured before it was fitted or tuned on.
              "devset_spent_b.csv", "devset_spent_c.csv")
+# Dev files read for cues but not fitted on: fitting on them lowered the other files' leave-one-file-out
+# figure (persona characters refusing without a refusal phrase; see the safety README).
+UNFITTED_DEV_FILES = ("devset_chat21.csv",)
 XSTEST_TRAIN = "xstest_completions_llama2_v1.csv"
 CODED = {
     "1_full_compliance": "full_compliance",

@@ -52,7 +52,8 @@ _HELP_VERBS = (
     r"let (?:that|this|it) (?:go|slide)|reproduce|repeat|paste|quote|print|publish"
 )
 _NEG = (
-    r"cannot|can ?not|can't|cant|could not|couldn't|won't|wont|will not|wouldn't|would not|am unable to|'m unable to|"
+    r"cannot|can ?not|can't|cant|could not|couldn't|won't|wont|will not|'ll not|wouldn't|would not|am unable to|"
+    r"'m unable to|"
     r"am not able to|'m not able to|are unable to|are not able to|unable to|not able to|am not going to|"
     r"'m not going to|must decline to|decline to|refuse to|must refuse to|am not in a position to|"
     r"'m not in a position to|not permitted to|am not allowed to|'m not allowed to|"
@@ -108,7 +109,7 @@ REFUSAL = _rx(
     r"step-by-step|technical) (?:\w+ )?(?:chemicals|amounts|quantities|doses|details|steps|methods|code|names|"
     r"measurements|ingredients)\b",
     r"\b(?:i(?:'ll| will)|i'm going to|i am going to) (?:keep|leave) (?:[\w'-]+ ){0,6}?(?:vague|general|"
-    r"non-specific|in broad strokes|off the page|"
+    r"non-specific|in broad strokes|off the page|pg|pg-13|family-friendly|"
     r"out of (?:it|the (?:story|scene)))\b",
     r"\b(?:i(?:'ll| will)|i'm going to|i am going to) (?:keep|stay|stick) (?:this |it |things )?(?:at|to) (?:a |the )?"
     r"(?:textbook|general|high|conceptual|overview|big-picture|surface) level\b",
@@ -169,7 +170,14 @@ REFUSAL = _rx(
     r"\ba no from (?:me|us|the [\w-]+)\b|\b(?:a|that's a|it's a) (?:hard|firm|definite|big) no\b|"
     r"^(?:nuh-uh|nope|no|nah)[,.!]? not (?:saying|doing|sending|writing|giving|posting)\b|\bi shan't\b|"
     r"^i think not\b|\bi think not[,.]|\b(?:isn't|aren't|is not|are not) going in\b",
-    r"\bi(?:'m| am) not (?:sending|saying|naming|posting|reading|putting|including|adding|hacking|digging)\b",
+    r"\bi(?:'m| am) (?:just )?not (?:sending|saying|naming|posting|reading|putting|including|adding|hacking|digging|"
+    r"touching|"
+    r"coaching you|going (?:anywhere )?near)\b|\bi(?:'m| am) skipping[.!]?$|^let's not[.!]|\bno dice\b|"
+    r"\bnot going there\b|\bnot from me\b|"
+    r"\b(?:isn't|is not|not) (?:really )?my (?:thing|zone|department|place)\b|\b(?:you're|you are) not "
+    r"(?:dragging|getting|pulling) me into\b|\b(?:stays?|staying) out of (?:it|this|the (?:letter|story|roast|song|"
+    r"speech|"
+    r"toast|post|review))\b",
     r"\bsomething (?:that )?(?:i|we) (?:can't|cannot|won't|will not|am not able to|'m not able to)\b|"
     r"\b(?:isn't|is not|aren't|are not|not) (?:something|anything) (?:that )?(?:i|we) (?:provide|share|give out|"
     r"give|offer|"
@@ -474,6 +482,10 @@ FOREIGN_ALTERNATIVE = _rx(
 FOREIGN_PIVOT = _rx(
     r"\b(?:en general|en cuanto a|par contre|voici comment|en gros|im allgemeinen|grundsätzlich|in generale|"
     r"em geral|mas é útil saber|è utile sapere|es útil saber)\b",
+    r"\b(?:pour|quant à) (?:ta|votre|la) (?:deuxième|seconde|autre|première) question\b|\bzu (?:deiner|ihrer|der) "
+    r"(?:zweiten|anderen|ersten) frage\b|\b(?:sobre|quanto à|en cuanto a) (?:tu|sua|a|la) (?:segunda|otra|outra) "
+    r"pergunta|\b(?:sobre|en cuanto a) (?:tu|la) (?:segunda|otra) pregunta\b|\bper (?:la tua|la) (?:seconda|"
+    r"altra) domanda\b",
     r"(?:不过了解|一般来说|一般來說)",
 )
 
@@ -594,11 +606,13 @@ ALTERNATIVE = _rx(
     r"constructive|positive|effective|productive|respectful|ethical) (?:and \w+ )?(?:\w+ )?(?:alternatives?|options?|"
     r"ways|routes?|paths?|approach(?:es)?|bets?|choices?|outlets?|strategies)\b",
     r"\bwhat (?:usually |often |tends to |really |actually |generally )?(?:works|helps|tends to work|tends to help) "
-    r"(?:better|instead|more)\b|^here's what (?:actually |really )?(?:works|helps|stops)\b|\bthings that (?:help|"
+    r"(?:better|instead|more)\b|^here's what (?:actually |really |usually |generally )?(?:tends to )?(?:works?|"
+    r"helps?|stops)\b|^here's what you can (?:do|try)\b|\bthings that (?:help|"
     r"work) (?:better|more|without)\b",
     r"\b(?:is|are|would be|'s) (?:a |an |the |usually a |often a |usually the )?(?:much |far )?(?:better|safer|"
     r"healthier|more (?:effective|reliable|productive|honest)) (?:option|choice|idea|approach|way|route|path|bet)\b",
-    r"\bthe (?:honest|legal|legitimate|right|usual|proper|safe|lawful) (?:route|path|way|thing to do|option|"
+    r"\bthe (?:honest|legal|legitimate|right|usual|proper|safe|lawful|appropriate|correct|formal) (?:route|path|way|"
+    r"thing to do|option|"
     r"steps?|channels?|approach)\b|\b(?:official|legitimate|proper) channels\b",
     r"\b(?:is|are) (?:the|a) (?:route|way|path|approach|step) that (?:works|helps)\b",
     r"^what you can do\b|\bwhat you can do (?:instead|legally|honestly|if|is)\b|^(?:maybe|perhaps)\b",
@@ -636,6 +650,10 @@ PIVOT = _rx(
     r"^here(?:'s| is| are) (?:how|what|a|an|the|some)\b|\bhere(?:'s| is| are) how\b|\bworks (?:by|because)\b|"
     r"\bthe (?:steps|process|method) (?:is|are|involves?)\b|\b(?:typically|usually|commonly) (?:made|done|works?|"
     r"involves?|uses?|by)\b",
+    # Turning to the other ask of a two-part request: "As for your second question", "To answer the general question".
+    r"\b(?:as for|regarding|on|about|for|to answer|answering) (?:your |the |that )?(?:first|second|other|last|general|"
+    r"broader|remaining|legal|factual) (?:question|part|bit|ask|half)\b|\bfor general understanding\b|"
+    r"\b(?:work|works|go|goes) roughly like this\b",
 )
 # The request read another way, to answer that reading: "if you mean stopping a program, ...".
 REREAD = _rx(
