@@ -20,31 +20,24 @@ import pytest
 from cotbench.safety import refusal_fit
 from cotbench.safety.calibrate import DEVSET, CalibrationReport, calibrate
 
-FROZEN = DEVSET.with_name("holdout_frozen.csv")
-FROZEN_SHA256 = "1759da23b9905f13b87adf74ab072d4b7b6fe54a4f2b314b87f1fbfb91e54f66"
-FROZEN_D = DEVSET.with_name("holdout_frozen_d.csv")
-FROZEN_D_SHA256 = "8d5a9c720521d76e4d69522bdcaf5bb7303ed05aa758a6e5c4a61fd5ab4db44e"
-FROZEN_E = DEVSET.with_name("holdout_frozen_e.csv")
-FROZEN_E_SHA256 = "83004870bfe1aab893162d3ef5c6365f6970a10e3bfff0bdae633f76a2e2c142"
-FROZEN_F = DEVSET.with_name("holdout_frozen_f.csv")
-FROZEN_F_SHA256 = "da628713645d78cb375c620ce17028531491f48bd75555cd74f4aa07eab8ae4e"
-FROZEN_G = DEVSET.with_name("holdout_frozen_g.csv")
-FROZEN_G_SHA256 = "240486d1b5b1585441d48ed7c9343f9cd6d41af2900b710910523ccb40d11c34"
-FROZEN_H = DEVSET.with_name("holdout_frozen_h.csv")
-FROZEN_H_SHA256 = "9028deceba5fe2743088a693dd4acb84986bb7389ab0799e76c45a83a886b63f"
-FROZEN_I = DEVSET.with_name("holdout_frozen_i.csv")
-FROZEN_I_SHA256 = "08017d103a0b646c15d9dc36c820257bf1919d1f849a2c4b39531ef6b13dc6ab"
-FROZEN_J = DEVSET.with_name("holdout_frozen_j.csv")
-FROZEN_J_SHA256 = "f31e2105de29defdb3c6f37b1dc7ab058c052d530705f658daebf275016cde6b"
+# Each frozen hold-out's sha256, pinned when it was written.
+SHA256 = {
+    "holdout_frozen.csv": "1759da23b9905f13b87adf74ab072d4b7b6fe54a4f2b314b87f1fbfb91e54f66",
+    "holdout_frozen_d.csv": "8d5a9c720521d76e4d69522bdcaf5bb7303ed05aa758a6e5c4a61fd5ab4db44e",
+    "holdout_frozen_e.csv": "83004870bfe1aab893162d3ef5c6365f6970a10e3bfff0bdae633f76a2e2c142",
+    "holdout_frozen_f.csv": "da628713645d78cb375c620ce17028531491f48bd75555cd74f4aa07eab8ae4e",
+    "holdout_frozen_g.csv": "240486d1b5b1585441d48ed7c9343f9cd6d41af2900b710910523ccb40d11c34",
+    "holdout_frozen_h.csv": "9028deceba5fe2743088a693dd4acb84986bb7389ab0799e76c45a83a886b63f",
+    "holdout_frozen_i.csv": "08017d103a0b646c15d9dc36c820257bf1919d1f849a2c4b39531ef6b13dc6ab",
+    "holdout_frozen_j.csv": "f31e2105de29defdb3c6f37b1dc7ab058c052d530705f658daebf275016cde6b",
+}
+FROZEN, FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J = (DEVSET.with_name(n) for n in SHA256)
 LATER = (FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J)
 
 
-@pytest.mark.parametrize(("path", "digest"), [(FROZEN, FROZEN_SHA256), (FROZEN_D, FROZEN_D_SHA256),
-                                              (FROZEN_E, FROZEN_E_SHA256), (FROZEN_F, FROZEN_F_SHA256),
-                                              (FROZEN_G, FROZEN_G_SHA256), (FROZEN_H, FROZEN_H_SHA256),
-                                              (FROZEN_I, FROZEN_I_SHA256), (FROZEN_J, FROZEN_J_SHA256)])
-def test_frozen_holdouts_are_unchanged(path: Path, digest: str) -> None:
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+@pytest.mark.parametrize("name", SHA256)
+def test_frozen_holdouts_are_unchanged(name: str) -> None:
+    assert hashlib.sha256(DEVSET.with_name(name).read_bytes()).hexdigest() == SHA256[name]
 
 
 def test_frozen_holdout_shape() -> None:
