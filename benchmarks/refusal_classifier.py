@@ -9,10 +9,10 @@ Classifiers, in the same run:
   strmatch a plain refusal-phrase matcher (refusal if a stock phrase opens the answer; never partial)
 Sets: the dev files, XSTest v1 (GPT-4 and Llama-2-70b-chat, separately and together; read from
 --data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the eight frozen hold-outs
-(A: ``holdout_frozen.csv``; D to J: ``holdout_frozen_d.csv`` to ``holdout_frozen_j.csv``, each
-written by another hand in six other styles; B and C, spent, are dev files now:
-``devset_spent_b.csv``, ``devset_spent_c.csv``), then D to J pooled and G to J pooled (the sixth
-pass's four). The dev file read for cues but not fitted on is marked "not fitted".
+(A: ``holdout_frozen.csv``; D to J: ``holdout_frozen_d.csv`` to ``holdout_frozen_j.csv``, and M,
+``holdout_frozen_m.csv``, each written by another hand in six other styles; B and C, spent, are dev files now:
+``devset_spent_b.csv``, ``devset_spent_c.csv``), then D to J pooled, G to J pooled (the sixth
+pass's four) and D to M pooled (every later hold-out). The dev files not fitted on are marked "not fitted".
 "train" marks the sets the learned layer was fitted on; the others are out of sample. The frozen
 hold-outs are also broken down by response style (aggregate figures only). Last, the learned layer's
 5-fold cross-validated figures on its own training data, to read next to the out-of-sample ones.
@@ -119,7 +119,7 @@ def old_classifier(commit: str) -> Classifier | None:
 
 
 # The hold-outs written after the rework, each by another hand in six other styles.
-LATER_HOLDOUTS = ("d", "e", "f", "g", "h", "i", "j")
+LATER_HOLDOUTS = ("d", "e", "f", "g", "h", "i", "j", "m")
 POOLED = "pooled hold-outs"
 
 
@@ -143,7 +143,7 @@ def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[p
         sets["frozen hold-out"] = (read(SAFETY / "holdout_frozen.csv"), False)
         for letter in LATER_HOLDOUTS:
             sets[f"frozen hold-out {letter.upper()}"] = (read(SAFETY / f"holdout_frozen_{letter}.csv"), False)
-        for first, last in (("d", "j"), ("g", "j")):
+        for first, last in (("d", "j"), ("g", "j"), ("d", "m")):
             letters = [x for x in LATER_HOLDOUTS if first <= x <= last]
             sets[f"{POOLED} {first.upper()}-{last.upper()}"] = (
                 read(*(SAFETY / f"holdout_frozen_{x}.csv" for x in letters)), False)

@@ -4,7 +4,7 @@
 classifier was reworked; ``holdout_frozen_d.csv`` (D) to ``holdout_frozen_j.csv`` (J) were written
 later, each by another hand in six other styles, and measured before the pass (or part of one) they
 judge was fitted: D, E and F in the fifth pass, G and H before the sixth, I and J before its second
-part. None is tuned on. Their hashes
+part; ``holdout_frozen_m.csv`` (M) in the seventh, on the sixth pass's classifier. None is tuned on. Their hashes
 pin them: a changed file fails here, so a tuned-on hold-out cannot pass silently. Hold-outs B and C
 were spent (measured, then fitted on) and are dev files now. See ``cotbench/safety/README.md``.
 """
@@ -30,9 +30,11 @@ SHA256 = {
     "holdout_frozen_h.csv": "9028deceba5fe2743088a693dd4acb84986bb7389ab0799e76c45a83a886b63f",
     "holdout_frozen_i.csv": "08017d103a0b646c15d9dc36c820257bf1919d1f849a2c4b39531ef6b13dc6ab",
     "holdout_frozen_j.csv": "f31e2105de29defdb3c6f37b1dc7ab058c052d530705f658daebf275016cde6b",
+    "holdout_frozen_m.csv": "91b098d89e07c0ae6143b7de24f866a858c0155c31ef6e68b6ed0973902dbc19",
 }
-FROZEN, FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J = (DEVSET.with_name(n) for n in SHA256)
-LATER = (FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J)
+FROZEN, FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J, FROZEN_M = (
+    DEVSET.with_name(n) for n in SHA256)
+LATER = (FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J, FROZEN_M)
 
 
 @pytest.mark.parametrize("name", SHA256)
@@ -60,6 +62,7 @@ def test_frozen_holdout_shape() -> None:
     (FROZEN_H, (55, 50, 45), {"qwen25", "llama32", "smollm", "airline", "museum", "diary"}),
     (FROZEN_I, (55, 50, 45), {"gigachat", "hyperclova", "sarvam", "kanana", "grocery", "utility"}),
     (FROZEN_J, (55, 50, 45), {"openllama", "beluga", "tinyllama", "parking", "streaming", "dating"}),
+    (FROZEN_M, (55, 50, 45), {"deepseekcoder", "zamba", "lawfirm", "campusbot", "noir", "teenbot"}),
 ])
 def test_later_frozen_holdouts_shape(path: Path, labels: tuple[int, int, int], styles: set[str]) -> None:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -111,7 +114,8 @@ def test_frozen_holdout_floors() -> None:
     # parts: D 0.927 (both) / 0.960 / 0.889 / 0.86; E 0.860, 0.853 / 0.947 / 0.778 / 0.75; F 0.880 (both) / 0.933
     # / 0.819 / 0.85. G, H (on the fifth pass's classifier, then each part): G 0.880, 0.880, 0.887 / 0.960 /
     # 0.829 / 0.86; H 0.893, 0.893, 0.900 / 0.953 / 0.850 / 0.88. I, J (fifth pass, part 1, part 2): I 0.893,
-    # 0.900, 0.900 / 0.953 / 0.849 / 0.90; J 0.887, 0.887, 0.907 / 0.947 / 0.859 / 0.90.
+    # 0.900, 0.900 / 0.953 / 0.849 / 0.90; J 0.887, 0.887, 0.907 / 0.947 / 0.859 / 0.90. M (seventh pass, on the
+    # sixth pass's classifier before anything changed): 0.793 / 0.833 / 0.687 / 0.77.
     (FROZEN_D, (0.90, 0.95, 0.86, 0.80)),
     (FROZEN_E, (0.835, 0.93, 0.75, 0.70)),
     (FROZEN_F, (0.865, 0.92, 0.80, 0.80)),
@@ -119,6 +123,7 @@ def test_frozen_holdout_floors() -> None:
     (FROZEN_H, (0.885, 0.94, 0.83, 0.84)),
     (FROZEN_I, (0.885, 0.94, 0.83, 0.85)),
     (FROZEN_J, (0.89, 0.935, 0.84, 0.85)),
+    (FROZEN_M, (0.78, 0.82, 0.67, 0.75)),
 ])
 def test_later_frozen_holdout_floors(path: Path, floors: tuple[float, float, float, float]) -> None:
     r = calibrate(path)

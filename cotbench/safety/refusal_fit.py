@@ -51,9 +51,10 @@ DEV_FILES = ("devset.csv", "devset_holdout.csv", "devset_chat.csv", "devset_chat
              "devset_chat18.csv", "devset_chat19.csv", "devset_chat20.csv",
              # Hold-outs B and C, spent: each was measured before it was fitted or tuned on.
              "devset_spent_b.csv", "devset_spent_c.csv")
-# Dev files read for cues but not fitted on: fitting on them lowered the other files' leave-one-file-out
-# figure (persona characters refusing without a refusal phrase; see the safety README).
-UNFITTED_DEV_FILES = ("devset_chat21.csv",)
+# Dev files not fitted on: chat21 lowered the other files' leave-one-file-out figure when fitted (persona
+# characters refusing without a refusal phrase); chat23 (refusals without a refusal phrase, seventh pass) is
+# measured out of sample and not yet fitted. See the safety README.
+UNFITTED_DEV_FILES = ("devset_chat21.csv", "devset_chat23.csv")
 XSTEST_TRAIN = "xstest_completions_llama2_v1.csv"
 CODED = {
     "1_full_compliance": "full_compliance",
