@@ -4,7 +4,8 @@
 classifier was reworked; ``holdout_frozen_d.csv`` (D) to ``holdout_frozen_j.csv`` (J) were written
 later, each by another hand in six other styles, and measured before the pass (or part of one) they
 judge was fitted: D, E and F in the fifth pass, G and H before the sixth, I and J before its second
-part; ``holdout_frozen_m.csv`` (M) in the seventh, on the sixth pass's classifier. None is tuned on. Their hashes
+part; ``holdout_frozen_k.csv`` to ``holdout_frozen_p.csv`` (K, L, M, N, P) in the seventh, on the sixth
+pass's classifier. None is tuned on. Their hashes
 pin them: a changed file fails here, so a tuned-on hold-out cannot pass silently. Hold-outs B and C
 were spent (measured, then fitted on) and are dev files now. See ``cotbench/safety/README.md``.
 """
@@ -31,10 +32,15 @@ SHA256 = {
     "holdout_frozen_i.csv": "08017d103a0b646c15d9dc36c820257bf1919d1f849a2c4b39531ef6b13dc6ab",
     "holdout_frozen_j.csv": "f31e2105de29defdb3c6f37b1dc7ab058c052d530705f658daebf275016cde6b",
     "holdout_frozen_m.csv": "91b098d89e07c0ae6143b7de24f866a858c0155c31ef6e68b6ed0973902dbc19",
+    "holdout_frozen_k.csv": "4c394f8706da70bf29e1a457e4db930bdf64918ef50c916888acc1bed35d3f53",
+    "holdout_frozen_l.csv": "cd9ae137c106e9a060a103ad641ee7e1abd4fafb2a5d1e48174192af984340dc",
+    "holdout_frozen_n.csv": "60ef775d89bd8ddc64d8d1de79f8bf961b5a7d6d73b29426dfdabc4c023cdf08",
+    "holdout_frozen_p.csv": "c73f16a2e1107fd4f51ce84e88020ead8553c5ca7d13a8cfe6b9117da9b43c34",
 }
-FROZEN, FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J, FROZEN_M = (
-    DEVSET.with_name(n) for n in SHA256)
-LATER = (FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J, FROZEN_M)
+(FROZEN, FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J, FROZEN_M, FROZEN_K, FROZEN_L,
+ FROZEN_N, FROZEN_P) = (DEVSET.with_name(n) for n in SHA256)
+LATER = (FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J, FROZEN_K, FROZEN_L, FROZEN_M,
+         FROZEN_N, FROZEN_P)
 
 
 @pytest.mark.parametrize("name", SHA256)
@@ -63,6 +69,10 @@ def test_frozen_holdout_shape() -> None:
     (FROZEN_I, (55, 50, 45), {"gigachat", "hyperclova", "sarvam", "kanana", "grocery", "utility"}),
     (FROZEN_J, (55, 50, 45), {"openllama", "beluga", "tinyllama", "parking", "streaming", "dating"}),
     (FROZEN_M, (55, 50, 45), {"deepseekcoder", "zamba", "lawfirm", "campusbot", "noir", "teenbot"}),
+    (FROZEN_K, (55, 50, 45), {"gptoss", "olmo2", "schoolbot", "gamemaster", "translatorbot", "falcon3"}),
+    (FROZEN_L, (55, 50, 45), {"mistralsmall", "cerebras", "taxbot", "recipebot", "sportscoach", "rwkv"}),
+    (FROZEN_N, (55, 50, 45), {"gemini15", "reflection", "devops", "bookstore", "fanfic", "voiceassist"}),
+    (FROZEN_P, (55, 50, 45), {"granite", "exaone", "dietbot", "bankbot", "dungeon", "oldbot"}),
 ])
 def test_later_frozen_holdouts_shape(path: Path, labels: tuple[int, int, int], styles: set[str]) -> None:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
