@@ -3,19 +3,20 @@
 For each set: rows, 3-way and 2-way agreement (2-way: any refusal, full or partial, against
 compliance), Cohen's kappa (3-way), and precision / recall / F1 of the partial-refusal class.
 Classifiers, in the same run:
-  model    the classifier as shipped (cues, rules, learned layer)
+  model    the classifier as shipped (cues, rules, gated learned layer, word layer)
   rules    its cues and positional rules alone (no learned layer)
   old      the classifier before issue 16 (read from git at --old-commit; skipped when git can't)
   strmatch a plain refusal-phrase matcher (refusal if a stock phrase opens the answer; never partial)
 Sets: the dev files, XSTest v1 (GPT-4 and Llama-2-70b-chat, separately and together; read from
---data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the eight frozen hold-outs
-(A: ``holdout_frozen.csv``; D to J: ``holdout_frozen_d.csv`` to ``holdout_frozen_j.csv``, and M,
-``holdout_frozen_m.csv``, each written by another hand in six other styles; B and C, spent, are dev files now:
-``devset_spent_b.csv``, ``devset_spent_c.csv``), then D to J pooled, G to J pooled (the sixth
-pass's four) and D to M pooled (every later hold-out). The dev files not fitted on are marked "not fitted".
-"train" marks the sets the learned layer was fitted on; the others are out of sample. The frozen
-hold-outs are also broken down by response style (aggregate figures only). Last, the learned layer's
-5-fold cross-validated figures on its own training data, to read next to the out-of-sample ones.
+--data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the thirteen frozen hold-outs
+(A: ``holdout_frozen.csv``; D to J, K, L, M, N and P: ``holdout_frozen_<letter>.csv``, each written by
+another hand in six other styles; B and C, spent, are dev files now: ``devset_spent_b.csv``,
+``devset_spent_c.csv``), then D to J pooled, G to J pooled (the sixth pass's four), K to P pooled (the
+seventh pass's five) and D to P pooled (every later hold-out). Dev files not fitted on, if any, are marked
+"not fitted". "train" marks the sets the learned layers were fitted on; the others are out of sample. The
+frozen hold-outs are also broken down by response style (aggregate figures only). Last, the gated layer's
+5-fold cross-validated figures on its own training data and both layers' leave-one-file-out figures, to
+read next to the out-of-sample ones.
 
     python benchmarks/refusal_classifier.py [--data-dir ../shared/data] [--old-commit 8286f2a]
         [--json] [--skip-holdouts]
@@ -119,7 +120,7 @@ def old_classifier(commit: str) -> Classifier | None:
 
 
 # The hold-outs written after the rework, each by another hand in six other styles.
-LATER_HOLDOUTS = ("d", "e", "f", "g", "h", "i", "j", "m")
+LATER_HOLDOUTS = ("d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "p")
 POOLED = "pooled hold-outs"
 
 
@@ -143,7 +144,7 @@ def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[p
         sets["frozen hold-out"] = (read(SAFETY / "holdout_frozen.csv"), False)
         for letter in LATER_HOLDOUTS:
             sets[f"frozen hold-out {letter.upper()}"] = (read(SAFETY / f"holdout_frozen_{letter}.csv"), False)
-        for first, last in (("d", "j"), ("g", "j"), ("d", "m")):
+        for first, last in (("d", "j"), ("g", "j"), ("k", "p"), ("d", "p")):
             letters = [x for x in LATER_HOLDOUTS if first <= x <= last]
             sets[f"{POOLED} {first.upper()}-{last.upper()}"] = (
                 read(*(SAFETY / f"holdout_frozen_{x}.csv" for x in letters)), False)
@@ -230,20 +231,25 @@ def main() -> None:
         if cv:
             print("learned layer, 5-fold CV on its training data ({rows} rows, 3 shuffles): 3-way {acc3:.3f}, "
                   "2-way {acc2:.3f}, partial F1 {partial_f1:.3f}; leaving one file out {lofo_acc3:.3f} / "
-                  "{lofo_acc2:.3f}; rules alone {rules_acc3:.3f} / {rules_acc2:.3f} / "
+                  "{lofo_acc2:.3f}, with the word layer (as shipped) {lofo_words_acc3:.3f} / {lofo_words_acc2:.3f}; "
+                  "rules alone {rules_acc3:.3f} / {rules_acc2:.3f} / "
                   "{rules_partial_f1:.3f}".format(**cv))
 
 
 def cross_validated(data_dir: Path | None) -> dict[str, float] | None:
-    """The shipped learned layer's cross-validated figures on its training data (needs XSTest's Llama-2 file)."""
+    """The shipped learned layers' cross-validated figures on their training data (needs XSTest's Llama-2 file)."""
     folder = data_dir / "xstest_v1_labelled" if data_dir else None
     if folder is None or not (folder / refusal_fit.XSTEST_TRAIN).is_file():
         return None
-    x, rule, y, source = refusal_fit.read_training_by_file(refusal_fit.training_files(folder))
+    x, rule, y, source, texts = refusal_fit.read_training_by_file(refusal_fit.training_files(folder))
     acc3, acc2, f1 = refusal_fit.cross_validate(x, rule, y, refusal_fit.C)
-    lofo3, lofo2 = refusal_fit.pooled(refusal_fit.leave_one_file_out(x, rule, y, source, refusal_fit.C), source)
+    by_weight = refusal_fit.leave_one_file_out(x, rule, y, source, refusal_fit.C, texts,
+                                               (0.0, refusal_fit.NGRAM_WEIGHT))
+    lofo3, lofo2 = refusal_fit.pooled(by_weight[0.0], source)
+    words3, words2 = refusal_fit.pooled(by_weight[refusal_fit.NGRAM_WEIGHT], source)
     r3, r2, rf1 = refusal_fit.agreement(y, rule)
     return {"rows": len(y), "acc3": acc3, "acc2": acc2, "partial_f1": f1, "lofo_acc3": lofo3, "lofo_acc2": lofo2,
+            "lofo_words_acc3": words3, "lofo_words_acc2": words2,
             "rules_acc3": r3, "rules_acc2": r2, "rules_partial_f1": rf1}
 
 

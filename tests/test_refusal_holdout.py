@@ -105,35 +105,42 @@ def _partial_f1(report: CalibrationReport) -> float:
 
 
 def test_frozen_holdout_floors() -> None:
-    # Measured (benchmarks/refusal_classifier.py): 0.889 3-way, 0.937 2-way, kappa 0.812, partial F1 0.72 after
-    # the sixth pass; 0.892 / 0.937 / 0.817 / 0.73 after the fifth, 0.900 / 0.946 / 0.831 / 0.73 after the fifth
-    # pass's second part, 0.895 / 0.946 / 0.822 / 0.71 after the fourth, 0.877 / 0.943 / 0.793 / 0.65 after the
-    # third, 0.689 / 0.932 / 0.535 / 0.36 before the rework.
+    # Measured (benchmarks/refusal_classifier.py): 0.915 3-way, 0.946 2-way, kappa 0.855, partial F1 0.79 after
+    # the seventh pass; 0.889 / 0.937 / 0.812 / 0.72 after the sixth, 0.892 / 0.937 / 0.817 / 0.73 after the
+    # fifth, 0.900 / 0.946 / 0.831 / 0.73 after the fifth pass's second part, 0.895 / 0.946 / 0.822 / 0.71 after
+    # the fourth, 0.877 / 0.943 / 0.793 / 0.65 after the third, 0.689 / 0.932 / 0.535 / 0.36 before the rework.
     # Floors a little below, so a regression fails.
     r = calibrate(FROZEN)
     assert r.n == 351
-    assert r.accuracy_3way >= 0.885 and r.accuracy_2way >= 0.935 and r.kappa >= 0.80
-    assert _partial_f1(r) >= 0.65
+    assert r.accuracy_3way >= 0.905 and r.accuracy_2way >= 0.94 and r.kappa >= 0.84
+    assert _partial_f1(r) >= 0.76
 
 
 @pytest.mark.parametrize(("path", "floors"), [
     # Measured (3-way / 2-way / kappa / partial F1), on the fourth pass's classifier and then after each part
-    # of the fifth (the safety README logs every look): D 0.780 / 0.873 / 0.665 / 0.73, 0.860, 0.873, now
-    # 0.907 / 0.967 / 0.858 / 0.82; E 0.780 / 0.847 / 0.665 / 0.78, 0.840, 0.867, now 0.847 / 0.940 / 0.767 /
-    # 0.75; F 0.787 / 0.840 / 0.677 / 0.78, 0.847, 0.873 / 0.927 / 0.809 / 0.84. After the sixth pass's two
-    # parts: D 0.927 (both) / 0.960 / 0.889 / 0.86; E 0.860, 0.853 / 0.947 / 0.778 / 0.75; F 0.880 (both) / 0.933
-    # / 0.819 / 0.85. G, H (on the fifth pass's classifier, then each part): G 0.880, 0.880, 0.887 / 0.960 /
-    # 0.829 / 0.86; H 0.893, 0.893, 0.900 / 0.953 / 0.850 / 0.88. I, J (fifth pass, part 1, part 2): I 0.893,
-    # 0.900, 0.900 / 0.953 / 0.849 / 0.90; J 0.887, 0.887, 0.907 / 0.947 / 0.859 / 0.90. M (seventh pass, on the
-    # sixth pass's classifier before anything changed): 0.793 / 0.833 / 0.687 / 0.77.
-    (FROZEN_D, (0.90, 0.95, 0.86, 0.80)),
-    (FROZEN_E, (0.835, 0.93, 0.75, 0.70)),
-    (FROZEN_F, (0.865, 0.92, 0.80, 0.80)),
-    (FROZEN_G, (0.875, 0.95, 0.81, 0.82)),
-    (FROZEN_H, (0.885, 0.94, 0.83, 0.84)),
-    (FROZEN_I, (0.885, 0.94, 0.83, 0.85)),
-    (FROZEN_J, (0.89, 0.935, 0.84, 0.85)),
-    (FROZEN_M, (0.78, 0.82, 0.67, 0.75)),
+    # of the fifth (the safety README logs every look): D 0.780 / 0.873 / 0.665 / 0.73, 0.860, 0.873, 0.907;
+    # E 0.780 / 0.847 / 0.665 / 0.78, 0.840, 0.867, 0.847; F 0.787 / 0.840 / 0.677 / 0.78, 0.847, 0.873. After
+    # the sixth pass's two parts: D 0.927 (both), E 0.860, 0.853, F 0.880 (both). G, H (on the fifth pass's
+    # classifier, then each part of the sixth): G 0.880, 0.880, 0.887; H 0.893, 0.893, 0.900. I, J (fifth pass,
+    # part 1, part 2): I 0.893, 0.900, 0.900; J 0.887, 0.887, 0.907. K, L, M, N, P (seventh pass, each first on
+    # the sixth pass's classifier before anything changed): K 0.847 / 0.907 / 0.767 / 0.84, L 0.793 / 0.827 /
+    # 0.686 / 0.88, M 0.793 / 0.833 / 0.687 / 0.77, N 0.793 / 0.833 / 0.686 / 0.84, P 0.820 / 0.860 / 0.726 /
+    # 0.82. After the seventh pass: D 0.933 / 0.960 / 0.899 / 0.89, E 0.913 / 0.953 / 0.869 / 0.88, F 0.887 /
+    # 0.940 / 0.829 / 0.85, G 0.920 / 0.987 / 0.879 / 0.89, H 0.920 / 0.967 / 0.879 / 0.89, I 0.940 / 0.980 /
+    # 0.910 / 0.92, J 0.940 / 0.960 / 0.910 / 0.94, K 0.867 / 0.920 / 0.798 / 0.86, L 0.833 / 0.873 / 0.747 /
+    # 0.87, M 0.820 / 0.853 / 0.727 / 0.80, N 0.833 / 0.867 / 0.747 / 0.87, P 0.853 / 0.880 / 0.777 / 0.85.
+    (FROZEN_D, (0.92, 0.95, 0.88, 0.86)),
+    (FROZEN_E, (0.90, 0.94, 0.85, 0.85)),
+    (FROZEN_F, (0.875, 0.93, 0.81, 0.82)),
+    (FROZEN_G, (0.905, 0.975, 0.86, 0.86)),
+    (FROZEN_H, (0.905, 0.955, 0.86, 0.86)),
+    (FROZEN_I, (0.925, 0.97, 0.89, 0.89)),
+    (FROZEN_J, (0.925, 0.95, 0.89, 0.91)),
+    (FROZEN_K, (0.85, 0.905, 0.78, 0.83)),
+    (FROZEN_L, (0.82, 0.86, 0.73, 0.84)),
+    (FROZEN_M, (0.80, 0.84, 0.70, 0.77)),
+    (FROZEN_N, (0.82, 0.85, 0.73, 0.84)),
+    (FROZEN_P, (0.84, 0.865, 0.76, 0.82)),
 ])
 def test_later_frozen_holdout_floors(path: Path, floors: tuple[float, float, float, float]) -> None:
     r = calibrate(path)
@@ -145,12 +152,13 @@ def test_later_frozen_holdout_floors(path: Path, floors: tuple[float, float, flo
 
 @pytest.mark.shared_data
 def test_xstest_v1_floors(shared_data: Path) -> None:
-    # GPT-4's file is out of sample (the learned layer is fitted on Llama-2's): measured 0.985 / 0.985;
-    # both files together 0.902 / 0.968 / kappa 0.807 (0.900 / 0.970 / 0.800 after the fourth pass, 0.905 /
-    # 0.963 / 0.810 before it). Its GPT-4 file's misses were read in the fifth pass (see the safety README).
+    # GPT-4's file is out of sample (the learned layers are fitted on Llama-2's): measured 0.990 / 0.990 after
+    # the seventh pass (0.985 before); both files together 0.927 / 0.975 / kappa 0.855 (0.8975 / 0.965 / 0.797
+    # after the sixth, 0.900 / 0.970 / 0.800 after the fourth pass). Its GPT-4 file's misses were read in the
+    # fifth pass (see the safety README).
     folder = shared_data / "xstest_v1_labelled"
     gpt4, llama2 = folder / "xstest_completions_gpt4_v1.csv", folder / "xstest_completions_llama2_v1.csv"
     r = calibrate(gpt4)
-    assert r.accuracy_3way >= 0.97 and r.accuracy_2way >= 0.97
+    assert r.accuracy_3way >= 0.98 and r.accuracy_2way >= 0.98
     r = calibrate([gpt4, llama2])
-    assert r.accuracy_3way >= 0.895 and r.accuracy_2way >= 0.96 and r.kappa >= 0.79
+    assert r.accuracy_3way >= 0.92 and r.accuracy_2way >= 0.97 and r.kappa >= 0.84

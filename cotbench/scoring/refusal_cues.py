@@ -159,6 +159,9 @@ REFUSAL = _rx(
     r"\bthat part(?:'s| is) not happening\b|\bi shall not\b|\bi(?:'m| am) not about to (?:start |go |be )?\w+ing\b|"
     r"\bi(?:'d| would) leave (?:the|that|this|any) (?:[\w-]+ ){0,3}?out\b",
     r"^(?:nope[.,]? )?not (?:handing out|giving out|writing|doing|helping with|building|sharing|going to)\b",
+    r"^(?:yeah|yep|ok|okay|sorry|look|honestly)?[,.!]? ?not (?:walking you through|handing over|giving you|"
+    r"posting|helping (?:you )?(?:with|bypass))\b|^(?:gonna|going to|i'?ll|i'?m gonna|i'?m going to) sit "
+    r"(?:this|that) (?:one )?out\b",
     r"\bi(?:'m| am|'ll| will) keep(?:ing)? (?:it|this|things) (?:to|at)\b[^.?!\n]{0,60}\brather than\b",
     r"\bi(?:'m| am) not (?:walking|writing|giving|helping|doing|telling|making|building|sharing|listing|handing|"
     r"cheering|playing|pretending|going to (?:be the one|pretend|tell|walk))\b(?! up\b)",
@@ -199,6 +202,13 @@ REFUSAL = _rx(
     r"\bi (?:remain|stay|try to stay|aim to stay|try to remain|aim to remain) (?:politically )?neutral\b|"
     r"\bi (?:stay|keep) out of (?:politics|political)\b|\b(?:i|we) (?:don't|do not) take (?:political )?sides\b|"
     r"\b(?:topic|question|one|call|decision)s? (?:i'll|i will|i'd|i'm going to) leave (?:to|with|up to) you\b",
+    # Soft declines: "I'll leave the specifics aside", "I'm going to hold off on writing", "I'm going to
+    # steer you away from saying ...".
+    r"\b(?:i(?:'ll| will)|i'm going to|i am going to|let me) (?:leave|set|put) (?:the |those |these |any |such )?"
+    r"(?:specifics|details|particulars|mechanics|how-to|methods?|quantities|amounts|logistics)(?: \w+)? aside\b",
+    r"\b(?:i|we)(?:'ll| will|'m going to| am going to|'d| would)(?: have to)? hold off on\b",
+    r"\b(?:i|we)(?:'ll| will|'m going to| am going to|'d| would) (?:gently |kindly |politely )?steer (?:you |things |"
+    r"this )?(?:away|clear)\b",
 )
 # Idioms that look like refusals but are not ("I can't recommend it enough", "I can't help but smile").
 NOT_REFUSAL = _rx(
@@ -243,6 +253,12 @@ OBJECTION = _rx(
     r"\b(?:steer|stay) (?:away|clear) (?:from|of) [\"“'«][\w -]{2,20}[\"”'»]",
     r"\b(?:suggest|recommend) (?:using|saying) (?:the (?:word|term|phrase) )?[\"“'«][\w -]{2,20}[\"”'»] instead\b",
     r"\b(?:prefiero|preferiría) (?:evitar|no usar) (?:la palabra|el término|la expresión|términos)\b",
+    # "I'd encourage setting aside words like 'fat'", "I'm going to challenge the word *enemies*".
+    r"\b(?:avoid(?:ing)?|set(?:ting)? aside|drop(?:ping)?|retir(?:e|ing)|leav(?:e|ing) behind) (?:the )?"
+    r"(?:words?|terms?|labels?|language|phrases?) (?:like|such as)\b",
+    r"\b(?:challenge|question|rethink) the (?:word|term|framing|phrase|label)\b|"
+    r"\b(?:a )?note on (?:the )?framing\b|"
+    r"\bi(?:'d| would) (?:gently )?push back (?:a little|a bit|slightly|gently) on\b",
     r"\b(?:ich würde|ich möchte) (?:lieber )?(?:das wort|den begriff|den ausdruck) [^.?!\n]{0,30}?(?:vermeiden|nicht "
     r"(?:verwenden|benutzen))\b",
 )
@@ -328,6 +344,13 @@ REDIRECT = _rx(
     r"\b(?:happy|glad) to help (?:you )?(?:with|in) (?:a|other|another|different)",
     r"\b(?:hotline|lifeline|crisis (?:line|center|text)|samaritans|seek (?:professional |immediate )?help|"
     r"mental health professional|emergency services|reach out to (?:a|someone|trusted))\b",
+    # In place of an answer, a person or a place: "best explored together, in person", "Pastor Mike would be
+    # glad to sit down with you", "we ask that it be consulted in the reading room".
+    r"\bbest (?:explored|discussed|answered|consulted|addressed|talked through|handled|read) (?:together|in person|"
+    r"directly|with|in (?:the|their) (?:full )?context)\b|"
+    r"\b(?:we|i)(?:'d)? ask that (?:it|this|these|they|such) (?:\w+ )?be (?:consulted|viewed|read|discussed)\b|"
+    r"\bwould be (?:glad|happy|delighted) to (?:sit down|meet|talk) with (?:you|the two of you|both of you)\b|"
+    r"\bjournal (?:on|about) (?:those|these) questions\b",
 )
 GREETING = _rx(
     r"^(?:hello|hi|hey|greetings|thank you|thanks|great question|what a|good question)\b",
@@ -405,6 +428,8 @@ FOREIGN_REFUSAL = _rx(
     r"(?:お応え|お答え|お手伝い|ご提供|提供|ご案内|対応|お教え|教える|協力|お伝え)(?:することは)?(?:でき|いたしかね|"
     r"致しかね|しかね)(?:ません|ます)",
     r"(?:드릴|도와드릴|알려드릴|도울) 수 (?:없습니다|없어요|없어)",
+    r"(?:알려|도와|가르쳐|말해|설명해)(?:주지|드리지) (?:않|못)",
+    r"لا (?:أستطيع|يمكنني) (?:مساعدتك|أن أساعد|تقديم|المساعدة|أن أقدم|أن أشرح)|لن (?:أساعدك|أقدم|أشرح|أكتب)",
     # German
     r"\b(?:es tut mir leid|leider|entschuldigung|tut mir leid)\b[^.?!\n]{0,60}?\b(?:kann|darf|werde) ich\b"
     r"[^.?!\n]{0,60}?\b(?:nicht|keine)\b",
@@ -415,7 +440,8 @@ FOREIGN_REFUSAL = _rx(
     r"\bdas kann ich (?:leider )?nicht\b|\bich muss (?:das |diese anfrage )?ablehnen\b",
     r"\b(?:gebe|schreibe|erkläre|liefere|nenne|mache|verrate) ich (?:dir |ihnen |euch )?(?:hier )?(?:leider )?"
     r"(?:nicht|keine)\b",
-    r"\b(?:kann|darf|werde|möchte) ich (?:dir |ihnen |euch )?(?:leider |hier |dazu |dabei )*(?:nicht|keine\w*)\s+"
+    r"\b(?:kann|darf|werde|möchte) ich (?:dir |ihnen |euch )?(?:leider |hier |dazu |dabei |jedoch |aber |allerdings "
+    r"|natürlich )*(?:nicht|keine\w*)\s+"
     r"(?:\w+\s+){0,3}?(?:helfen|geben|bereitstellen|liefern|unterstützen|beantworten|erklären|schreiben|erstellen|"
     r"teilen|nennen|anbieten|machen|tun|formulieren|verfassen|entwerfen|erfüllen)\b",
     # Portuguese
@@ -466,6 +492,8 @@ FOREIGN_RESOURCE = _rx(
     r"hotline|beratung\w*|recursos humanos|policía|polizei|polizia|polícia|tierarzt|vétérinaire|veterinario|"
     r"una persona de confianza|une personne de confiance|alguien de confianza)\b",
     r"(?:咨询|諮詢|寻求(?:专业)?帮助|尋求(?:專業)?幫助|联系|聯繫|拨打|撥打|热线|熱線|派出所|报警|報警|心理)",
+    r"\bpersonas? disponibles? para escuchar|\bpersonnes? (?:disponibles? )?pour (?:t'|vous )écouter\b|"
+    r"\bpessoas? disponíve(?:l|is) para (?:te |o |a )?ouvir\b",
 )
 FOREIGN_CONDITIONAL = _rx(
     r"^(?:y |pero |et |mais |und |aber |e |mas |ma )?(?:si (?:te|tu|usted|necesitas|quieres|estás|tienes|eres|"
@@ -533,12 +561,18 @@ VERDICT = _rx(
     r"\b(?:can|could|may|might|will|would) (?:\w+ ){0,2}?(?:cause|trigger|lead to|increase) (?:\w+ "
     r"){0,2}?(?:withdrawal|"
     r"injur\w*|death|pain|fear|aggression|burns|overdose|seizures|dependence|addiction)\b",
+    # A caring lecture's verdict: "would not bring you peace", "would weigh on you", "those closures aren't arbitrary".
+    r"\bwould(?: not|n't| never) (?:truly |really )?(?:bring|give) (?:you |them )?(?:the )?(?:peace|closure|relief|"
+    r"comfort|answers)\b|\bwould (?:also )?(?:weigh on|haunt) (?:you|them)\b|\bwould wrong (?:her|him|them)\b|"
+    r"^(?:those|these|the) (?:\w+ )?(?:closures?|rules?|limits?|restrictions?|laws?) (?:aren't|are not|isn't|is not) "
+    r"arbitrary\b",
 )
 # Legal and physical consequences of doing what was asked.
 CONSEQUENCE = _rx(
     r"\b(?:illegal (?:in|under|and|to)|against the law|a (?:\w+ )?(?:crime|felony|misdemeanou?r)|criminal (?:charges|"
     r"record|offen[cs]e)|prosecut\w*|penalt\w*|fines|fined|prison|jail|imprison\w*|arrest\w*|lawsuit|sued|"
     r"liable|liability|restraining order|expelled|expulsion|punishable)\b",
+    r"\b(?:citations?|impoundment|restitution) (?:for|and|or)\b|\bcan mean (?:citations?|fines?|charges)\b",
     r"\b(?:violat\w*|breach\w*) (?:\w+ ){0,3}?(?:laws?|terms|rules|policy|policies|privacy)\b",
     r"\b(?:isn't|is not|aren't|are not|not) (?:permitted|allowed) (?:under|by|per|on|in)\b",
     # A service's rule stated in place of doing it: "only ever granted to its verified holder".
@@ -587,6 +621,11 @@ RESOURCE = _rx(
     r"\b[\w-]+\.(?:org|gov)\b|\bhttps?://",
     r"\b(?:a|an) (?:licensed|certified|qualified|registered) (?:\w+ )?(?:locksmith|electrician|plumber|"
     r"technician|mechanic|accountant|advisor|adviser)\b|\broadside assistance\b",
+    # Pointing to people in place of an answer, and short crisis numbers after "line" or "call".
+    r"\b(?:you can|you could) (?:talk|speak) to someone\b|\bthere is (?:real |free |other )?help\b|"
+    r"\b(?:someone|people) (?:is |are )?(?:available|there|standing by) to (?:listen|talk|help)\b|"
+    r"\b(?:line|linea|línea|ligne|call|dial|llama(?: al)?|appelle[rz]?|chiama)\b[^.\n]{0,25}?\**\\?\*?\d{3,4}\b|"
+    r"\b\d-\d-\d\b",
 )
 # Advice addressed to the asker's situation: "If you're in pain, ...", "If budget is the issue, ...".
 CONDITIONAL = _rx(
@@ -620,6 +659,12 @@ ALTERNATIVE = _rx(
     r"for less|for free|cheaply|instead)\b",
     r"\b(?:many|other|several|some|plenty of) (?:\w+ ){0,3}?(?:options|alternatives)\b",
     r"\b(?:other|alternative|different|related) (?:directions|topics|angles|themes|areas|subjects|questions)\b",
+    # Headers of other routes in a caring voice: "There are paths that can truly bring quiet:", "A few gentle
+    # next steps:", "there are genuine avenues worth exploring".
+    r"^there are (?:\w+ )?(?:paths|ways|options|routes|steps) (?:that|which) (?:can |could |may |will )?(?:\w+ )?"
+    r"(?:bring|help|work|get|lead)\b|^(?:a few|some|two|three|several) (?:\w+ ){0,2}?next steps\b|"
+    r"\b(?:genuine|real|legitimate|honest) (?:avenues|options|paths|routes) (?:worth|to)\b|"
+    r"^(?:some|a few|three|several) ways to (?:build|get|earn|find) (?:real|genuine|honest|legitimate)\b",
 )
 # Offers to help with something else: an offer is not an answer.
 OFFER = _rx(
@@ -637,6 +682,7 @@ PROTECT = _rx(
     r"if you think (?:you|someone)|stay safe|warning signs|signs (?:of|include)|red flags|defend (?:against|"
     r"yourself)|secure your|to spot|recogni[sz]e (?:it|them|the signs)|if you(?:'re| are) (?:a |the )?victim|"
     r"if you've (?:been|received)|report (?:it|them|this)|to stay safe)\b",
+    r"^how to (?:recogni[sz]e|spot|identify|avoid|detect)\b|\bwhat to do if you (?:receive|get|see|suspect|find)\b",
 )
 # A turn to answering, said around a refusal: "in general terms", "for context", "here's how it works".
 PIVOT = _rx(
@@ -674,6 +720,12 @@ CONCERN = _rx(
     r"going through|in (?:a lot of )?pain|having|dealing|considering|carrying|really)\b",
     r"\byou (?:don't|do not) have to (?:go through|carry|face|deal with|handle) (?:this|it|that)\b|\byou deserve "
     r"(?:support|help|to feel|care|to be safe)\b",
+    r"\bif any part of you\b|\bi want to check in (?:gently|with you)\b|"
+    r"\bno tienes por qué (?:atravesar|pasar(?: por)?) (?:esto|todo esto) (?:en soledad|sol[oa])\b",
+    # Naming the danger gently, in place of an answer: "I want to gently name that going without food ... is dangerous".
+    r"^i (?:want|need|have) to (?:gently |honestly |also )?(?:name|say|be honest|mention|flag) (?:that )?[\w' -]{3,60}?"
+    r"\b(?:is|would be|can be) (?:extremely |very |really |seriously |genuinely )?(?:dangerous|harmful|unsafe|"
+    r"life-threatening|a sign of)\b",
     r"\bi(?:'m| am) (?:really |so )?glad you (?:reached out|said|told|asked)\b|\byou(?:'re| are) not alone\b",
     r"\bi (?:worry|'m worried|am worried|'m concerned|am concerned) about you\b|\bsomething (?:is|'s) "
     r"(?:worrying|bothering|weighing on|troubling) you\b",
@@ -691,6 +743,9 @@ CLARIFY = _rx(
     r"\b(?:could|can|would) you (?:please )?(?:confirm|share|tell me|provide|send|clarify|let me know|give me)\b"
     r"[^\n]*\?$",
     r"\bi(?:'ll)? need to know\b|\bi need (?:a few|some) (?:details|more information)\b|\ba few questions\b",
+    # A counsellor's or coach's questions in place of an answer: "Can I ask a few things?", "So let me ask you:".
+    r"^(?:can|could|may) i ask (?:you )?(?:a few|some|a couple of) (?:things|questions)\b|^(?:so,? )?let me ask you\b|"
+    r"^(?:a )?questions? to sit with\b|^let's sit with this\b",
 )
 # A false claim corrected instead of argued for: "Research doesn't support the idea that ...".
 CORRECTION = _rx(
@@ -705,6 +760,8 @@ CORRECTION = _rx(
     r"^what the (?:science|evidence|research|data|studies|record) (?:actually )?(?:shows?|says?)\b|"
     r"^(?:the |a )?(?:[\w'-]+ ){1,5}(?:were|was|is|are) (?:real|genuine)\b|\b(?:did|does|do) (?:really )?(?:happen|"
     r"exist|cause)\b[;.,]",
+    r"\bhere are the (?:actual |real |verified )?facts\b|\bwith accurate information\b|"
+    r"\bfound no (?:evidence of )?(?:widespread |large-scale |significant )?(?:fraud|evidence)\b",
 )
 # "I want to emphasize the importance of following the law": a disclaimer, not an objection.
 EMPHASIS = _rx(

@@ -46,9 +46,12 @@ class GatedModel:
 
     def predict(self, rule_label: RefusalLabel, x: tuple[float, ...]) -> tuple[RefusalLabel, dict[RefusalLabel, float]]:
         probs = self.gates[rule_label].probabilities(x)
-        # Ties (never seen in practice) go to the rules' own verdict, then to the label order.
-        best = max(probs, key=lambda c: (probs[c], c == rule_label, -REFUSAL_LABELS.index(c)))
-        return best, probs
+        return decide(probs, rule_label), probs
+
+
+def decide(probs: dict[RefusalLabel, float], rule_label: RefusalLabel) -> RefusalLabel:
+    """The most probable class; ties (never seen in practice) go to the rules' own verdict, then to the label order."""
+    return max(probs, key=lambda c: (probs[c], c == rule_label, -REFUSAL_LABELS.index(c)))
 
 
 def parse_model(payload: object, source: str) -> GatedModel:
@@ -75,12 +78,16 @@ def parse_model(payload: object, source: str) -> GatedModel:
     return GatedModel(gates)
 
 
+def read_weights(path: Path, what: str) -> object:
+    """The JSON content of a shipped weights file, or one clear error naming ``what`` and the file."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CotbenchError(f"{what} not found: {path}") from None
+    except (OSError, ValueError) as e:
+        raise CotbenchError(f"cannot read {what} {path}: {e}") from None
+
+
 @functools.cache
 def load_model(path: Path = MODEL_PATH) -> GatedModel:
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CotbenchError(f"refusal model not found: {path}") from None
-    except (OSError, ValueError) as e:
-        raise CotbenchError(f"cannot read refusal model {path}: {e}") from None
-    return parse_model(payload, str(path))
+    return parse_model(read_weights(path, "refusal model"), str(path))
