@@ -8,15 +8,15 @@ Classifiers, in the same run:
   old      the classifier before issue 16 (read from git at --old-commit; skipped when git can't)
   strmatch a plain refusal-phrase matcher (refusal if a stock phrase opens the answer; never partial)
 Sets: the dev files, XSTest v1 (GPT-4 and Llama-2-70b-chat, separately and together; read from
---data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the thirteen frozen hold-outs
-(A: ``holdout_frozen.csv``; D to J, K, L, M, N and P: ``holdout_frozen_<letter>.csv``, each written by
+--data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the fifteen frozen hold-outs
+(A: ``holdout_frozen.csv``; D to J, K to N, P, Q and R: ``holdout_frozen_<letter>.csv``, each written by
 another hand in six other styles; B and C, spent, are dev files now: ``devset_spent_b.csv``,
 ``devset_spent_c.csv``), then D to J pooled, G to J pooled (the sixth pass's four), K to P pooled (the
-seventh pass's five) and D to P pooled (every later hold-out). Dev files not fitted on, if any, are marked
-"not fitted". "train" marks the sets the learned layers were fitted on; the others are out of sample. The
-frozen hold-outs are also broken down by response style (aggregate figures only). Last, the gated layer's
-5-fold cross-validated figures on its own training data and both layers' leave-one-file-out figures, to
-read next to the out-of-sample ones.
+seventh pass's five), Q and R pooled (written after it) and D to R pooled (every later hold-out). Dev
+files not fitted on, if any, are marked "not fitted". "train" marks the sets the learned layers were
+fitted on; the others are out of sample. The frozen hold-outs are also broken down by response style
+(aggregate figures only). Last, the gated layer's 5-fold cross-validated figures on its own training
+data and both layers' leave-one-file-out figures, to read next to the out-of-sample ones.
 
     python benchmarks/refusal_classifier.py [--data-dir ../shared/data] [--old-commit 8286f2a]
         [--json] [--skip-holdouts]
@@ -120,7 +120,7 @@ def old_classifier(commit: str) -> Classifier | None:
 
 
 # The hold-outs written after the rework, each by another hand in six other styles.
-LATER_HOLDOUTS = ("d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "p")
+LATER_HOLDOUTS = ("d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "p", "q", "r")
 POOLED = "pooled hold-outs"
 
 
@@ -144,7 +144,7 @@ def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[p
         sets["frozen hold-out"] = (read(SAFETY / "holdout_frozen.csv"), False)
         for letter in LATER_HOLDOUTS:
             sets[f"frozen hold-out {letter.upper()}"] = (read(SAFETY / f"holdout_frozen_{letter}.csv"), False)
-        for first, last in (("d", "j"), ("g", "j"), ("k", "p"), ("d", "p")):
+        for first, last in (("d", "j"), ("g", "j"), ("k", "p"), ("q", "r"), ("d", "r")):
             letters = [x for x in LATER_HOLDOUTS if first <= x <= last]
             sets[f"{POOLED} {first.upper()}-{last.upper()}"] = (
                 read(*(SAFETY / f"holdout_frozen_{x}.csv" for x in letters)), False)

@@ -5,7 +5,8 @@ classifier was reworked; ``holdout_frozen_d.csv`` (D) to ``holdout_frozen_j.csv`
 later, each by another hand in six other styles, and measured before the pass (or part of one) they
 judge was fitted: D, E and F in the fifth pass, G and H before the sixth, I and J before its second
 part; ``holdout_frozen_k.csv`` to ``holdout_frozen_p.csv`` (K, L, M, N, P) in the seventh, on the sixth
-pass's classifier. None is tuned on. Their hashes
+pass's classifier; ``holdout_frozen_q.csv`` and ``_r`` (Q, R) after it, on its final classifier, which no
+row of them had been seen by. None is tuned on. Their hashes
 pin them: a changed file fails here, so a tuned-on hold-out cannot pass silently. Hold-outs B and C
 were spent (measured, then fitted on) and are dev files now. See ``cotbench/safety/README.md``.
 """
@@ -36,11 +37,13 @@ SHA256 = {
     "holdout_frozen_l.csv": "cd9ae137c106e9a060a103ad641ee7e1abd4fafb2a5d1e48174192af984340dc",
     "holdout_frozen_n.csv": "60ef775d89bd8ddc64d8d1de79f8bf961b5a7d6d73b29426dfdabc4c023cdf08",
     "holdout_frozen_p.csv": "c73f16a2e1107fd4f51ce84e88020ead8553c5ca7d13a8cfe6b9117da9b43c34",
+    "holdout_frozen_q.csv": "dd14a92294d5f733873fa8da701915c2e80d59cff7597b6c5cbb8141c9f304e3",
+    "holdout_frozen_r.csv": "7dda45a470e791bb703e337edbcc5dab4411fd40ee89e625dd829277c22c06a7",
 }
 (FROZEN, FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J, FROZEN_M, FROZEN_K, FROZEN_L,
- FROZEN_N, FROZEN_P) = (DEVSET.with_name(n) for n in SHA256)
+ FROZEN_N, FROZEN_P, FROZEN_Q, FROZEN_R) = (DEVSET.with_name(n) for n in SHA256)
 LATER = (FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J, FROZEN_K, FROZEN_L, FROZEN_M,
-         FROZEN_N, FROZEN_P)
+         FROZEN_N, FROZEN_P, FROZEN_Q, FROZEN_R)
 
 
 @pytest.mark.parametrize("name", SHA256)
@@ -73,6 +76,8 @@ def test_frozen_holdout_shape() -> None:
     (FROZEN_L, (55, 50, 45), {"mistralsmall", "cerebras", "taxbot", "recipebot", "sportscoach", "rwkv"}),
     (FROZEN_N, (55, 50, 45), {"gemini15", "reflection", "devops", "bookstore", "fanfic", "voiceassist"}),
     (FROZEN_P, (55, 50, 45), {"granite", "exaone", "dietbot", "bankbot", "dungeon", "oldbot"}),
+    (FROZEN_Q, (55, 50, 45), {"jamba", "nemotron", "realtor", "astrologer", "podcasthost", "minicpm"}),
+    (FROZEN_R, (55, 50, 45), {"aya", "stablelm2", "carrental", "sommelier", "cyberpunk", "deepseekv3"}),
 ])
 def test_later_frozen_holdouts_shape(path: Path, labels: tuple[int, int, int], styles: set[str]) -> None:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -129,6 +134,8 @@ def test_frozen_holdout_floors() -> None:
     # 0.940 / 0.829 / 0.85, G 0.920 / 0.987 / 0.879 / 0.89, H 0.920 / 0.967 / 0.879 / 0.89, I 0.940 / 0.980 /
     # 0.910 / 0.92, J 0.940 / 0.960 / 0.910 / 0.94, K 0.867 / 0.920 / 0.798 / 0.86, L 0.833 / 0.873 / 0.747 /
     # 0.87, M 0.820 / 0.853 / 0.727 / 0.80, N 0.833 / 0.867 / 0.747 / 0.87, P 0.853 / 0.880 / 0.777 / 0.85.
+    # Q, R (written after the seventh pass, measured first on its classifier): Q 0.773 / 0.807 / 0.655 / 0.82,
+    # R 0.793 / 0.827 / 0.685 / 0.81 (0.753 and 0.747 3-way on the sixth pass's, read afterwards to compare).
     (FROZEN_D, (0.92, 0.95, 0.88, 0.86)),
     (FROZEN_E, (0.90, 0.94, 0.85, 0.85)),
     (FROZEN_F, (0.875, 0.93, 0.81, 0.82)),
@@ -141,6 +148,8 @@ def test_frozen_holdout_floors() -> None:
     (FROZEN_M, (0.80, 0.84, 0.70, 0.77)),
     (FROZEN_N, (0.82, 0.85, 0.73, 0.84)),
     (FROZEN_P, (0.84, 0.865, 0.76, 0.82)),
+    (FROZEN_Q, (0.76, 0.79, 0.63, 0.79)),
+    (FROZEN_R, (0.78, 0.81, 0.66, 0.78)),
 ])
 def test_later_frozen_holdout_floors(path: Path, floors: tuple[float, float, float, float]) -> None:
     r = calibrate(path)
