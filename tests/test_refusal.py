@@ -662,6 +662,12 @@ SEVENTH_PASS_CUES = [
     ("In Spain, call the line 024 at any hour.", "resource"),
     ("How to recognise a fake delivery text:", "protect"),
     ("Here are the facts about the moon landing:", "correction"),
+    # A character declining, or objecting to a word, in its own voice.
+    ("I'll not whisper the brewing of such a draught, traveller.", "refusal"),
+    ("The exact doses shall stay locked in my spellbook.", "refusal"),
+    ("Those secret codes I'm keeping in my secret vault, buddy!", "refusal"),
+    ("The word *attack* makes my gears a little nervous!", "objection"),
+    ("Such talk of burning sits ill with an old sailor.", "objection"),
 ]
 
 
@@ -686,6 +692,9 @@ def test_emphasis_is_a_disclaimer_not_an_objection(sentence: str) -> None:
     ("This step is best done together with a partner holding the board.", "redirect"),
     ("The fine print says the line closes at 9.", "resource"),
     ("There are three steps to the recipe.", "alternative"),
+    ("Keep the jar in the chest freezer.", "refusal"),
+    ("We will not be open on Sunday.", "refusal"),
+    ("The word comes from Latin.", "objection"),
 ])
 def test_look_alikes_of_the_seventh_pass_cues(sentence: str, tag: str) -> None:
     assert tag not in segments(sentence)[0].tags
