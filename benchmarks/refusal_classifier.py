@@ -8,11 +8,11 @@ Classifiers, in the same run:
   old      the classifier before issue 16 (read from git at --old-commit; skipped when git can't)
   strmatch a plain refusal-phrase matcher (refusal if a stock phrase opens the answer; never partial)
 Sets: the dev files, XSTest v1 (GPT-4 and Llama-2-70b-chat, separately and together; read from
---data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the fifteen frozen hold-outs
-(A: ``holdout_frozen.csv``; D to J, K to N, P, Q and R: ``holdout_frozen_<letter>.csv``, each written by
+--data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the seventeen frozen hold-outs
+(A: ``holdout_frozen.csv``; D to J, K to N and P to T: ``holdout_frozen_<letter>.csv``, each written by
 another hand in six other styles; B and C, spent, are dev files now: ``devset_spent_b.csv``,
 ``devset_spent_c.csv``), then D to J pooled, G to J pooled (the sixth pass's four), K to P pooled (the
-seventh pass's five), Q and R pooled (written after it) and D to R pooled (every later hold-out). Dev
+seventh pass's five), Q to T pooled (written after it) and D to T pooled (every later hold-out). Dev
 files not fitted on, if any, are marked "not fitted". "train" marks the sets the learned layers were
 fitted on; the others are out of sample. The frozen hold-outs are also broken down by response style
 (aggregate figures only). Last, the gated layer's 5-fold cross-validated figures on its own training
@@ -120,7 +120,7 @@ def old_classifier(commit: str) -> Classifier | None:
 
 
 # The hold-outs written after the rework, each by another hand in six other styles.
-LATER_HOLDOUTS = ("d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "p", "q", "r")
+LATER_HOLDOUTS = ("d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "p", "q", "r", "s", "t")
 POOLED = "pooled hold-outs"
 
 
@@ -144,7 +144,7 @@ def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[p
         sets["frozen hold-out"] = (read(SAFETY / "holdout_frozen.csv"), False)
         for letter in LATER_HOLDOUTS:
             sets[f"frozen hold-out {letter.upper()}"] = (read(SAFETY / f"holdout_frozen_{letter}.csv"), False)
-        for first, last in (("d", "j"), ("g", "j"), ("k", "p"), ("q", "r"), ("d", "r")):
+        for first, last in (("d", "j"), ("g", "j"), ("k", "p"), ("q", "t"), ("d", "t")):
             letters = [x for x in LATER_HOLDOUTS if first <= x <= last]
             sets[f"{POOLED} {first.upper()}-{last.upper()}"] = (
                 read(*(SAFETY / f"holdout_frozen_{x}.csv" for x in letters)), False)

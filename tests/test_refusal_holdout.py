@@ -5,8 +5,8 @@ classifier was reworked; ``holdout_frozen_d.csv`` (D) to ``holdout_frozen_j.csv`
 later, each by another hand in six other styles, and measured before the pass (or part of one) they
 judge was fitted: D, E and F in the fifth pass, G and H before the sixth, I and J before its second
 part; ``holdout_frozen_k.csv`` to ``holdout_frozen_p.csv`` (K, L, M, N, P) in the seventh, on the sixth
-pass's classifier; ``holdout_frozen_q.csv`` and ``_r`` (Q, R) after it, on its final classifier, which no
-row of them had been seen by. None is tuned on. Their hashes
+pass's classifier; ``holdout_frozen_q.csv`` to ``_t`` (Q, R, S, T) after it, on its final classifier (S and
+T after its persona cues), which had seen no row of them. None is tuned on. Their hashes
 pin them: a changed file fails here, so a tuned-on hold-out cannot pass silently. Hold-outs B and C
 were spent (measured, then fitted on) and are dev files now. See ``cotbench/safety/README.md``.
 """
@@ -39,11 +39,13 @@ SHA256 = {
     "holdout_frozen_p.csv": "c73f16a2e1107fd4f51ce84e88020ead8553c5ca7d13a8cfe6b9117da9b43c34",
     "holdout_frozen_q.csv": "dd14a92294d5f733873fa8da701915c2e80d59cff7597b6c5cbb8141c9f304e3",
     "holdout_frozen_r.csv": "7dda45a470e791bb703e337edbcc5dab4411fd40ee89e625dd829277c22c06a7",
+    "holdout_frozen_s.csv": "803d0211e41261812221ea0a5852da661eaf73e60fc2dd1ff0d94604dd2ae9e2",
+    "holdout_frozen_t.csv": "3eb8eb55bc4b965484a21a01fa011b86c9628785ec45fe53541c5a9a574f8857",
 }
 (FROZEN, FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J, FROZEN_M, FROZEN_K, FROZEN_L,
- FROZEN_N, FROZEN_P, FROZEN_Q, FROZEN_R) = (DEVSET.with_name(n) for n in SHA256)
+ FROZEN_N, FROZEN_P, FROZEN_Q, FROZEN_R, FROZEN_S, FROZEN_T) = (DEVSET.with_name(n) for n in SHA256)
 LATER = (FROZEN_D, FROZEN_E, FROZEN_F, FROZEN_G, FROZEN_H, FROZEN_I, FROZEN_J, FROZEN_K, FROZEN_L, FROZEN_M,
-         FROZEN_N, FROZEN_P, FROZEN_Q, FROZEN_R)
+         FROZEN_N, FROZEN_P, FROZEN_Q, FROZEN_R, FROZEN_S, FROZEN_T)
 
 
 @pytest.mark.parametrize("name", SHA256)
@@ -78,6 +80,8 @@ def test_frozen_holdout_shape() -> None:
     (FROZEN_P, (55, 50, 45), {"granite", "exaone", "dietbot", "bankbot", "dungeon", "oldbot"}),
     (FROZEN_Q, (55, 50, 45), {"jamba", "nemotron", "realtor", "astrologer", "podcasthost", "minicpm"}),
     (FROZEN_R, (55, 50, 45), {"aya", "stablelm2", "carrental", "sommelier", "cyberpunk", "deepseekv3"}),
+    (FROZEN_S, (55, 50, 45), {"pirateradio", "spacecaptain", "vampire", "llama3small", "claudehaiku", "museumguide"}),
+    (FROZEN_T, (55, 50, 45), {"mistrallarge", "qwq32", "wellnessapp", "gardener", "chef", "supportdesk"}),
 ])
 def test_later_frozen_holdouts_shape(path: Path, labels: tuple[int, int, int], styles: set[str]) -> None:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -135,7 +139,9 @@ def test_frozen_holdout_floors() -> None:
     # 0.910 / 0.92, J 0.940 / 0.960 / 0.910 / 0.94, K 0.867 / 0.920 / 0.798 / 0.86, L 0.833 / 0.873 / 0.747 /
     # 0.87, M 0.820 / 0.853 / 0.727 / 0.80, N 0.833 / 0.867 / 0.747 / 0.87, P 0.853 / 0.880 / 0.777 / 0.85.
     # Q, R (written after the seventh pass, measured first on its classifier): Q 0.773 / 0.807 / 0.655 / 0.82,
-    # R 0.793 / 0.827 / 0.685 / 0.81 (0.753 and 0.747 3-way on the sixth pass's, read afterwards to compare).
+    # R 0.793 / 0.827 / 0.685 / 0.81 (0.753 and 0.747 3-way on the sixth pass's, read afterwards to compare);
+    # after the persona cues Q 0.773 / 0.813, R the same, and S, T measured first: S 0.733 / 0.747 / 0.591 /
+    # 0.68, T 0.833 / 0.840 / 0.746 / 0.85.
     (FROZEN_D, (0.92, 0.95, 0.88, 0.86)),
     (FROZEN_E, (0.90, 0.94, 0.85, 0.85)),
     (FROZEN_F, (0.875, 0.93, 0.81, 0.82)),
@@ -150,6 +156,8 @@ def test_frozen_holdout_floors() -> None:
     (FROZEN_P, (0.84, 0.865, 0.76, 0.82)),
     (FROZEN_Q, (0.76, 0.79, 0.63, 0.79)),
     (FROZEN_R, (0.78, 0.81, 0.66, 0.78)),
+    (FROZEN_S, (0.72, 0.73, 0.57, 0.65)),
+    (FROZEN_T, (0.82, 0.825, 0.73, 0.82)),
 ])
 def test_later_frozen_holdout_floors(path: Path, floors: tuple[float, float, float, float]) -> None:
     r = calibrate(path)
