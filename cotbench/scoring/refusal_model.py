@@ -34,10 +34,15 @@ class LinearModel:
     def probabilities(self, x: tuple[float, ...]) -> dict[RefusalLabel, float]:
         scores = [b + math.fsum(w * v for w, v in zip(row, x, strict=True))
                   for row, b in zip(self.coef, self.intercept, strict=True)]
-        top = max(scores)
-        exp = [math.exp(s - top) for s in scores]
-        total = sum(exp)
-        return {c: e / total for c, e in zip(self.classes, exp, strict=True)}
+        return softmax(dict(zip(self.classes, scores, strict=True)))
+
+
+def softmax(scores: dict[RefusalLabel, float]) -> dict[RefusalLabel, float]:
+    """Class scores (logits, or log-probabilities) to probabilities."""
+    top = max(scores.values())
+    exp = {c: math.exp(v - top) for c, v in scores.items()}
+    total = sum(exp.values())
+    return {c: v / total for c, v in exp.items()}
 
 
 @dataclass(frozen=True)

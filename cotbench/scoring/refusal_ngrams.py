@@ -25,7 +25,7 @@ from pathlib import Path
 from cotbench.domains import REFUSAL_LABELS, RefusalLabel
 from cotbench.errors import CotbenchError
 from cotbench.scoring.refusal_cues import LIMITATION, MAX_CHARS, NOT_REFUSAL, normalize
-from cotbench.scoring.refusal_model import read_weights
+from cotbench.scoring.refusal_model import read_weights, softmax
 
 NGRAM_FORMAT = "cotbench-refusal-ngram-logreg/1"
 NGRAM_PATH = Path(__file__).resolve().parents[1] / "safety" / "refusal_ngrams.json"
@@ -51,7 +51,10 @@ def word_text(answer: str) -> str:
 
 def ngrams(text: str, n_max: int = 2) -> Counter[str]:
     """Counts of the lowercased word n-grams (1 to ``n_max``) of a text, joined by single spaces."""
-    words = TOKEN.findall(text.lower())
+    return _grams(TOKEN.findall(text.lower()), n_max)
+
+
+def _grams(words: list[str], n_max: int) -> Counter[str]:
     counts: Counter[str] = Counter()
     for n in range(1, n_max + 1):
         counts.update(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
@@ -72,33 +75,36 @@ class NgramModel:
     full_at: int  # ... reached at this many words; a shorter answer gives words less evidence, so less weight
 
     def effective_weight(self, answer: str) -> float:
-        words = len(TOKEN.findall(word_text(answer)))
-        return self.weight * (min(1.0, words / self.full_at) if self.full_at else 1.0)
+        return self._weight(len(_words(answer)))
 
     def probabilities(self, answer: str) -> dict[RefusalLabel, float]:
+        return self._probabilities(_words(answer))
+
+    def blend(self, structural: Mapping[RefusalLabel, float], answer: str) -> dict[RefusalLabel, float]:
+        """The weighted geometric mean of the structural layers' probabilities and this layer's."""
+        words = _words(answer)  # once: the weight and the probabilities read the same words
+        probs, w = self._probabilities(words), self._weight(len(words))
+        return softmax({c: (1 - w) * math.log(structural.get(c, 0.0) + EPS) + w * math.log(probs.get(c, 0.0) + EPS)
+                        for c in REFUSAL_LABELS})
+
+    def _weight(self, n_words: int) -> float:
+        return self.weight * (min(1.0, n_words / self.full_at) if self.full_at else 1.0)
+
+    def _probabilities(self, words: list[str]) -> dict[RefusalLabel, float]:
         tfidf: dict[int, float] = {}
-        for gram, count in ngrams(word_text(answer), self.n_max).items():
+        for gram, count in _grams(words, self.n_max).items():
             j = self.index.get(gram)
             if j is not None:
                 tfidf[j] = (1.0 + math.log(count)) * self.idf[j]
         norm = math.sqrt(math.fsum(v * v for v in tfidf.values()))
         scores = [b + (math.fsum(row[j] * v for j, v in tfidf.items()) / norm if norm else 0.0)
                   for row, b in zip(self.coef, self.intercept, strict=True)]
-        top = max(scores)
-        exp = [math.exp(s - top) for s in scores]
-        total = sum(exp)
-        return {c: e / total for c, e in zip(self.classes, exp, strict=True)}
+        return softmax(dict(zip(self.classes, scores, strict=True)))
 
-    def blend(self, structural: Mapping[RefusalLabel, float], answer: str) -> dict[RefusalLabel, float]:
-        """The weighted geometric mean of the structural layers' probabilities and this layer's."""
-        words = self.probabilities(answer)
-        w = self.effective_weight(answer)
-        logs = {c: (1 - w) * math.log(structural.get(c, 0.0) + EPS) + w * math.log(words.get(c, 0.0) + EPS)
-                for c in REFUSAL_LABELS}
-        top = max(logs.values())
-        exp = {c: math.exp(v - top) for c, v in logs.items()}
-        total = sum(exp.values())
-        return {c: v / total for c, v in exp.items()}
+
+def _words(answer: str) -> list[str]:
+    """The lowercased words the layer reads of an answer."""
+    return TOKEN.findall(word_text(answer).lower())
 
 
 def parse_ngrams(payload: object, source: str) -> NgramModel:
