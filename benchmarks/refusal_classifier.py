@@ -120,7 +120,7 @@ def old_classifier(commit: str) -> Classifier | None:
 
 
 # The hold-outs written after the rework, each by another hand in six other styles.
-LATER_HOLDOUTS = ("d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "p", "q", "r", "s", "t")
+LATER_HOLDOUTS = ("d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "p", "q", "r", "s", "t", "u", "v", "w", "x")
 POOLED = "pooled hold-outs"
 
 
@@ -144,7 +144,7 @@ def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[p
         sets["frozen hold-out"] = (read(SAFETY / "holdout_frozen.csv"), False)
         for letter in LATER_HOLDOUTS:
             sets[f"frozen hold-out {letter.upper()}"] = (read(SAFETY / f"holdout_frozen_{letter}.csv"), False)
-        for first, last in (("d", "j"), ("g", "j"), ("k", "p"), ("q", "t"), ("d", "t")):
+        for first, last in (("d", "j"), ("g", "j"), ("k", "p"), ("q", "t"), ("u", "x"), ("d", "x")):
             letters = [x for x in LATER_HOLDOUTS if first <= x <= last]
             sets[f"{POOLED} {first.upper()}-{last.upper()}"] = (
                 read(*(SAFETY / f"holdout_frozen_{x}.csv" for x in letters)), False)
