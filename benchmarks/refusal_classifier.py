@@ -8,12 +8,13 @@ Classifiers, in the same run:
   old      the classifier before issue 16 (read from git at --old-commit; skipped when git can't)
   strmatch a plain refusal-phrase matcher (refusal if a stock phrase opens the answer; never partial)
 Sets: the dev files, XSTest v1 (GPT-4 and Llama-2-70b-chat, separately and together; read from
---data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the seventeen frozen hold-outs
-(A: ``holdout_frozen.csv``; D to J, K to N and P to T: ``holdout_frozen_<letter>.csv``, each written by
+--data-dir / COTBENCH_DATA_DIR / ../shared/data, skipped when absent) and the twenty-one frozen hold-outs
+(A: ``holdout_frozen.csv``; D to J, K to N and P to X: ``holdout_frozen_<letter>.csv``, each written by
 another hand in six other styles; B and C, spent, are dev files now: ``devset_spent_b.csv``,
 ``devset_spent_c.csv``), then D to J pooled, G to J pooled (the sixth pass's four), K to P pooled (the
-seventh pass's five), Q to T pooled (written after it) and D to T pooled (every later hold-out). Dev
-files not fitted on, if any, are marked "not fitted". "train" marks the sets the learned layers were
+seventh pass's five), Q to T pooled (written after it), U to X pooled (written before the eighth) and D to X
+pooled (every later hold-out). Dev
+files fitted by the word layer only are marked "word layer only". "train" marks the sets the learned layers were
 fitted on; the others are out of sample. The frozen hold-outs are also broken down by response style
 (aggregate figures only). Last, the gated layer's 5-fold cross-validated figures on its own training
 data and both layers' leave-one-file-out figures, to read next to the out-of-sample ones.
@@ -37,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 
@@ -134,8 +136,8 @@ def load_sets(data_dir: Path | None, holdouts: bool = True) -> dict[str, tuple[p
             (read(SAFETY / name), True)
         for name in refusal_fit.DEV_FILES
     }
-    for name in refusal_fit.UNFITTED_DEV_FILES:
-        sets[f"dev, not fitted ({name.removesuffix('.csv')})"] = (read(SAFETY / name), False)
+    for name in refusal_fit.WORD_DEV_FILES:
+        sets[f"dev, word layer only ({name.removesuffix('.csv')})"] = (read(SAFETY / name), True)
     if data_dir and (data_dir / XSTEST_GPT4).is_file() and (data_dir / XSTEST_LLAMA2).is_file():
         sets["XSTest GPT-4"] = (read(data_dir / XSTEST_GPT4), False)
         sets["XSTest Llama-2"] = (read(data_dir / XSTEST_LLAMA2), True)
@@ -230,8 +232,9 @@ def main() -> None:
         print(render(table, styles, speed, fitted))
         if cv:
             print("learned layer, 5-fold CV on its training data ({rows} rows, 3 shuffles): 3-way {acc3:.3f}, "
-                  "2-way {acc2:.3f}, partial F1 {partial_f1:.3f}; leaving one file out {lofo_acc3:.3f} / "
-                  "{lofo_acc2:.3f}, with the word layer (as shipped) {lofo_words_acc3:.3f} / {lofo_words_acc2:.3f}; "
+                  "2-way {acc2:.3f}, partial F1 {partial_f1:.3f}; leaving one file out ({word_rows} rows, the word "
+                  "layer's own dev files too) {lofo_acc3:.3f} / {lofo_acc2:.3f}, with the word layer (as shipped) "
+                  "{lofo_words_acc3:.3f} / {lofo_words_acc2:.3f}; "
                   "rules alone {rules_acc3:.3f} / {rules_acc2:.3f} / "
                   "{rules_partial_f1:.3f}".format(**cv))
 
@@ -241,14 +244,17 @@ def cross_validated(data_dir: Path | None) -> dict[str, float] | None:
     folder = data_dir / "xstest_v1_labelled" if data_dir else None
     if folder is None or not (folder / refusal_fit.XSTEST_TRAIN).is_file():
         return None
-    x, rule, y, source, texts = refusal_fit.read_training_by_file(refusal_fit.training_files(folder))
-    acc3, acc2, f1 = refusal_fit.cross_validate(x, rule, y, refusal_fit.C)
+    x, rule, y, source, texts = refusal_fit.read_training_by_file(refusal_fit.word_training_files(folder))
+    gated = ~np.isin(source, refusal_fit.WORD_DEV_FILES)
+    acc3, acc2, f1 = refusal_fit.cross_validate(x[gated], rule[gated], y[gated], refusal_fit.C)
+    # Every file left out in turn, the word layer's own dev files too (never in the gated layer's fit).
     by_weight = refusal_fit.leave_one_file_out(x, rule, y, source, refusal_fit.C, texts,
-                                               (0.0, refusal_fit.NGRAM_WEIGHT))
+                                               (0.0, refusal_fit.NGRAM_WEIGHT), gated)
     lofo3, lofo2 = refusal_fit.pooled(by_weight[0.0], source)
     words3, words2 = refusal_fit.pooled(by_weight[refusal_fit.NGRAM_WEIGHT], source)
-    r3, r2, rf1 = refusal_fit.agreement(y, rule)
-    return {"rows": len(y), "acc3": acc3, "acc2": acc2, "partial_f1": f1, "lofo_acc3": lofo3, "lofo_acc2": lofo2,
+    r3, r2, rf1 = refusal_fit.agreement(y[gated], rule[gated])
+    return {"rows": int(gated.sum()), "word_rows": len(y), "acc3": acc3, "acc2": acc2, "partial_f1": f1,
+            "lofo_acc3": lofo3, "lofo_acc2": lofo2,
             "lofo_words_acc3": words3, "lofo_words_acc2": words2,
             "rules_acc3": r3, "rules_acc2": r2, "rules_partial_f1": rf1}
 

@@ -109,7 +109,7 @@ def test_frozen_holdouts_are_not_in_the_training_data(path: Path) -> None:
     frozen = pd.read_csv(path, dtype=str, keep_default_na=False)
     dev = pd.concat(
         [pd.read_csv(DEVSET.with_name(n), dtype=str, keep_default_na=False)
-         for n in refusal_fit.DEV_FILES]
+         for n in (*refusal_fit.DEV_FILES, *refusal_fit.WORD_DEV_FILES)]
     )
     # Stock one-liners ("I'm sorry, but I can't assist with that.") occur everywhere; longer answers may not.
     shared = set(frozen["completion"].str.strip()) & set(dev["completion"].str.strip())

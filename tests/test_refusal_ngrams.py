@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 
@@ -98,7 +99,11 @@ def test_short_answers_lean_on_the_structural_layers() -> None:
 def test_the_shipped_word_layer_was_fitted_with_the_gated_layer() -> None:
     words = json.loads(NGRAM_PATH.read_text(encoding="utf-8"))
     gated = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-    assert words["trained_on"] == gated["trained_on"]
+    # The word layer reads the gated layer's files and the dev files fitted by the word layer alone.
+    word_only = {name: hashlib.sha256(MODEL_PATH.with_name(name).read_bytes()).hexdigest()
+                 for name in refusal_fit.WORD_DEV_FILES}
+    assert words["trained_on"] == {**gated["trained_on"], **word_only}
+    assert not set(refusal_fit.WORD_DEV_FILES) & set(gated["trained_on"])
     assert words["weight"] == refusal_fit.NGRAM_WEIGHT and words["C"] == refusal_fit.NGRAM_C
     assert not any(name.startswith("holdout_frozen") for name in words["trained_on"])
 

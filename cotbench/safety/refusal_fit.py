@@ -2,12 +2,13 @@
 
     python -m cotbench.safety.refusal_fit [--xstest DIR] [--out PATH] [--check | --cv]
 
-Training data (dev only; the frozen hold-outs ``holdout_frozen*.csv`` are never read here, nor
-:data:`UNFITTED_DEV_FILES`): ``cotbench/safety/devset.csv``, ``devset_holdout.csv``, ``devset_chat.csv``,
+Training data (dev only; the frozen hold-outs ``holdout_frozen*.csv`` are never read here):
+``cotbench/safety/devset.csv``, ``devset_holdout.csv``, ``devset_chat.csv``,
 ``devset_chat2.csv`` to ``devset_chat20.csv``, ``devset_chat23.csv``, the spent hold-outs ``devset_spent_b.csv`` and
 ``devset_spent_c.csv`` (each measured as a hold-out first, see the safety README) and XSTest v1's
 Llama-2-70b-chat completions (``xstest_completions_llama2_v1.csv`` in ``--xstest``, default
-``$COTBENCH_DATA_DIR/xstest_v1_labelled``). XSTest's GPT-4 file is kept out of sample. The fit is
+``$COTBENCH_DATA_DIR/xstest_v1_labelled``); the word layer reads :data:`WORD_DEV_FILES` as well. XSTest's
+GPT-4 file is kept out of sample. The fit is
 deterministic (lbfgs on fixed data), so ``--check`` verifies that the shipped file is what this
 code and data produce. ``--cv`` prints the cross-validated agreement (5-fold, stratified, repeated
 with three shuffles, and leaving one training file out at a time) of the learned layer for a few
@@ -55,12 +56,13 @@ DEV_FILES = ("devset.csv", "devset_holdout.csv", "devset_chat.csv", "devset_chat
              "devset_chat18.csv", "devset_chat19.csv", "devset_chat20.csv", "devset_chat23.csv",
              # Hold-outs B and C, spent: each was measured before it was fitted or tuned on.
              "devset_spent_b.csv", "devset_spent_c.csv")
-# Dev files not fitted on, each measured out of sample (see the safety README): chat21 (persona characters
-# refusing in character) lowered the other files' leave-one-file-out figure when fitted in the sixth pass,
-# and chat24 (service bots and small models) in the seventh; chat22 and chat25 (seventh pass) are kept out
-# with them: fitting all four raised the blended figure a little but moved the gated layer's verdicts on
-# short plain answers (a one-line fact, an idiom) toward refusal, which the hand-checked tests catch.
-UNFITTED_DEV_FILES = ("devset_chat21.csv", "devset_chat22.csv", "devset_chat24.csv", "devset_chat25.csv")
+# Dev files only the word layer is fitted on, each measured out of sample first (see the safety README):
+# characters refusing in their own voice (chat21, chat25, chat26, chat27), service bots and small models
+# (chat22, chat24). Fitted into the gated layer too, they moved its verdicts on plain answers toward refusal
+# (XSTest's GPT-4 answers, the older hold-outs); the word layer gains from their wording without that
+# (leaving one file out: 4473 of 5040 rows right, against 4436 with neither layer fitted on them).
+WORD_DEV_FILES = ("devset_chat21.csv", "devset_chat22.csv", "devset_chat24.csv", "devset_chat25.csv",
+                  "devset_chat26.csv", "devset_chat27.csv")
 XSTEST_TRAIN = "xstest_completions_llama2_v1.csv"
 CODED = {
     "1_full_compliance": "full_compliance",
@@ -92,6 +94,15 @@ def training_files(xstest_dir: Path) -> list[Path]:
     missing = [str(p) for p in files if not p.is_file()]
     if missing:
         raise CotbenchError(f"training file(s) not found: {', '.join(missing)} (set --xstest to XSTest v1's folder)")
+    return files
+
+
+def word_training_files(xstest_dir: Path) -> list[Path]:
+    """The gated layer's training files and then :data:`WORD_DEV_FILES`: what the word layer is fitted on."""
+    files = training_files(xstest_dir) + [SAFETY / name for name in WORD_DEV_FILES]
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        raise CotbenchError(f"training file(s) not found: {', '.join(missing)}")
     return files
 
 
@@ -223,17 +234,21 @@ def cross_validate(x: np.ndarray, rule: np.ndarray, y: np.ndarray, c: float,
 
 def leave_one_file_out(x: np.ndarray, rule: np.ndarray, y: np.ndarray, source: np.ndarray,
                        c: float, texts: np.ndarray | None = None,
-                       weights: Sequence[float] = (0.0,)) -> dict[float, dict[str, tuple[float, float, float]]]:
+                       weights: Sequence[float] = (0.0,),
+                       gated: np.ndarray | None = None) -> dict[float, dict[str, tuple[float, float, float]]]:
     """Agreement on each training file when the model is fitted on all the others, per word-layer weight.
 
     The files were written by different hands (and XSTest's by its annotators), so this reads how
     the learned layers carry over to another author's wording and labelling, which random folds
     (with rows of the same file on both sides) overstate. Weight 0 is the structural layers alone;
-    other weights need ``texts``."""
+    other weights need ``texts``. ``gated`` marks the rows the gated layer may be fitted on (default all):
+    the others (:data:`WORD_DEV_FILES`) train only the word layer, as in the shipped fit."""
+    gated = np.ones(len(y), dtype=bool) if gated is None else gated
     out: dict[float, dict[str, tuple[float, float, float]]] = {w: {} for w in weights}
     for name in dict.fromkeys(source):
         test = source == name
-        model = parse_model(fit(x[~test], rule[~test], y[~test], c), "fold")
+        train = ~test & gated
+        model = parse_model(fit(x[train], rule[train], y[train], c), "fold")
         structural = _gated_probabilities(model, rule[test], x[test])
         words = (word_probabilities(texts[~test], y[~test], texts[test])
                  if texts is not None and any(weights) else structural)
@@ -253,18 +268,22 @@ def pooled(per_file: dict[str, tuple[float, float, float]], source: np.ndarray) 
 
 
 def cv_report(xstest_dir: Path) -> str:
-    x, rule, y, source, texts = read_training_by_file(training_files(xstest_dir))
+    x, rule, y, source, texts = read_training_by_file(word_training_files(xstest_dir))
+    gated = ~np.isin(source, WORD_DEV_FILES)
+    x_g, rule_g, y_g, source_g = x[gated], rule[gated], y[gated], source[gated]
     lines = [
-        f"{len(y)} training rows; 5-fold CV x {len(CV_SEEDS)} shuffles; LOFO: each file scored by a fit on the others",
+        f"{len(y_g)} training rows of the gated layer ({len(y)} of the word layer); 5-fold CV x {len(CV_SEEDS)} "
+        "shuffles; LOFO: each file scored by a fit on the others",
         f"{'':12} {'3-way':>6} {'2-way':>6} {'F1(part)':>8}   {'LOFO 3-way':>10} {'2-way':>6}",
     ]
-    lines.append("{:12} {:6.3f} {:6.3f} {:8.3f}".format("rules alone", *agreement(y, rule)))
-    by_c = {c: leave_one_file_out(x, rule, y, source, c)[0.0] for c in CV_GRID}
+    lines.append("{:12} {:6.3f} {:6.3f} {:8.3f}".format("rules alone", *agreement(y_g, rule_g)))
+    by_c = {c: leave_one_file_out(x_g, rule_g, y_g, source_g, c)[0.0] for c in CV_GRID}
     for c, per_file in by_c.items():
         mark = "  (shipped)" if c == C else ""
         lines.append("{:12} {:6.3f} {:6.3f} {:8.3f}   {:10.3f} {:6.3f}".format(
-            f"C={c}", *cross_validate(x, rule, y, c), *pooled(per_file, source)) + mark)
-    by_w = leave_one_file_out(x, rule, y, source, C, texts, NGRAM_GRID)
+            f"C={c}", *cross_validate(x_g, rule_g, y_g, c), *pooled(per_file, source_g)) + mark)
+    # The word layer's weight: every file of both layers left out in turn (WORD_DEV_FILES included).
+    by_w = leave_one_file_out(x, rule, y, source, C, texts, NGRAM_GRID, gated)
     for w, per_file in by_w.items():
         mark = "  (shipped)" if w == NGRAM_WEIGHT else ""
         lines.append("{:12} {:6} {:6} {:8}   {:10.3f} {:6.3f}".format(f"words w={w}", "", "", "",
@@ -276,15 +295,18 @@ def cv_report(xstest_dir: Path) -> str:
 
 
 def build(xstest_dir: Path) -> tuple[dict[str, object], dict[str, object]]:
-    """The gated model's payload and the word layer's, fitted on the same rows."""
-    files = training_files(xstest_dir)
-    x, rule, y, _, texts = read_training_by_file(files)
-    trained_on = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-    payload = fit(x, rule, y)
+    """The gated model's payload (fitted on :func:`training_files`) and the word layer's (on those and
+    :data:`WORD_DEV_FILES`)."""
+    files = word_training_files(xstest_dir)
+    x, rule, y, source, texts = read_training_by_file(files)
+    gated = ~np.isin(source, WORD_DEV_FILES)
+    digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    trained_on = {k: v for k, v in digests.items() if k not in WORD_DEV_FILES}
+    payload = fit(x[gated], rule[gated], y[gated])
     payload["trained_on"] = trained_on
     parse_model(payload, "fitted model")  # the reader accepts what the writer wrote
     words = fit_ngrams(texts, y)
-    words["trained_on"] = trained_on
+    words["trained_on"] = digests
     parse_ngrams(words, "fitted word model")
     return payload, words
 

@@ -236,6 +236,12 @@ def features(segs: list[Segment], rules: RuleVerdict, prompt: str | None) -> Fea
         "questions": min(sum(s.text.rstrip(" *_)\"'").endswith("?") and not s.tags & {"code", "quoted"}
                              for s in segs), 3) / 3,
     }
+    if not prompt and not refused:
+        # With no request to compare against, read an answer that never refuses as on topic rather than as
+        # off it: every training row has its prompt, so an unknown one must not look like talking past it.
+        f["open_cover"] = 1.0 if segs else 0.0
+        region = {**region, "cover": 1.0, "on_topic_share": 1.0 if region["answer"] else 0.0,
+                  "on_topic_answer": region["answer"]}
     for name in _REGION:
         f[f"after_{name}"] = region[name] if refused else 0.0
         f[f"plain_{name}"] = 0.0 if refused else region[name]
