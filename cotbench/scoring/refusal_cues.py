@@ -236,7 +236,7 @@ REFUSAL = _rx(
     # More verbs a character declines with: "that wish I will not grant", "I'll not count out for you",
     # "I will not measure out doses", "I'll have no part in it", "I will hear no talk of it".
     r"\b(?:i|we)(?:'ll| will| shall|'ll never| will never) not (?:[\w'-]+ ){0,2}?(?:grant|count|measure|copy|"
-    r"inflate|forge|conjure|craft|fashion|direct|point|scribe|recite|spill|fill|mix|cook|build|hand)\b|"
+    r"inflate|forge|conjure|craft|fashion|direct|point|scribe|recite|spill|fill|mix|cook|build|hand|weave)\b|"
     r"\b(?:i|we) (?:won't|will not|shall not|'ll not|will never) (?:grant|count out|measure out|copy out|"
     r"conjure|forge|spill|lay out|set down|open (?:it |that |this |the \w+ )?for (?:you|ye|thee))\b",
     r"\b(?:i|we)(?:'ll| will| shall|'d| want| wish)? (?:have|take|want) no part in\b|"
@@ -245,6 +245,12 @@ REFUSAL = _rx(
     r"\b(?:stays?|remains?) (?:sealed |locked |hidden |safe )?in (?:my|the|this) (?:lair|lamp|vault|hoard|"
     r"coffer|chest|cave|keeping|grimoire|tomb)\b|\bstays? (?:sealed|locked) (?:in|within|away)\b",
     r"\bis where (?:the )?[\w' ]{1,20}? draws? the line\b|\bdraws? the line at\b",
+    # "I'm not really supposed to help with the sneaky stuff", "I'm not meant to be teachin' folk", "Oh, I could
+    # never.", "Won't be givin' ye that", "I won't go looking", "The second, Santa won't help with, my friend".
+    r"\b(?:i|we)(?:'m| am| are|'re) not (?:really |exactly |actually )?(?:supposed|meant|allowed) to (?:be )?"
+    r"(?:help|teach|tell|give|share|assist|show|explain|[a-z]+in')|\b(?:i|we) could never(?:[.!,]|$| do| tell| help)|"
+    r"^won't be [a-z]+in'|\b(?:i|we) (?:won't|will not) go (?:looking|digging|searching|hunting|snooping)\b|"
+    r"\b(?:won't|will not|can't go|cannot) help(?:ing)? with(?:[.,;!]|$)|\bcan't go helping\b",
 )
 # Idioms that look like refusals but are not ("I can't recommend it enough", "I can't help but smile").
 NOT_REFUSAL = _rx(
