@@ -57,12 +57,14 @@ DEV_FILES = ("devset.csv", "devset_holdout.csv", "devset_chat.csv", "devset_chat
              # Hold-outs B and C, spent: each was measured before it was fitted or tuned on.
              "devset_spent_b.csv", "devset_spent_c.csv")
 # Dev files only the word layer is fitted on, each measured out of sample first (see the safety README):
-# characters refusing in their own voice (chat21, chat25, chat26, chat27), service bots and small models
-# (chat22, chat24). Fitted into the gated layer too, they moved its verdicts on plain answers toward refusal
-# (XSTest's GPT-4 answers, the older hold-outs); the word layer gains from their wording without that
-# (leaving one file out: 4473 of 5040 rows right, against 4436 with neither layer fitted on them).
+# characters refusing in their own voice (chat21, chat25 to chat29), service bots and small models (chat22,
+# chat24), both (chat30). Fitted into the gated layer too, they moved its verdicts on plain answers toward
+# refusal (XSTest's GPT-4 answers, the older hold-outs); the word layer gains from their wording without that
+# (leaving one file out, chat21 to chat27: 4473 of 5040 rows right, against 4436 with neither layer fitted on
+# them; with chat28 to chat30 too, 4831 of 5490, the gated layer's own files 3761 -> 3766 of 4140).
 WORD_DEV_FILES = ("devset_chat21.csv", "devset_chat22.csv", "devset_chat24.csv", "devset_chat25.csv",
-                  "devset_chat26.csv", "devset_chat27.csv")
+                  "devset_chat26.csv", "devset_chat27.csv", "devset_chat28.csv", "devset_chat29.csv",
+                  "devset_chat30.csv")
 XSTEST_TRAIN = "xstest_completions_llama2_v1.csv"
 CODED = {
     "1_full_compliance": "full_compliance",
@@ -99,11 +101,11 @@ def training_files(xstest_dir: Path) -> list[Path]:
 
 def word_training_files(xstest_dir: Path) -> list[Path]:
     """The gated layer's training files and then :data:`WORD_DEV_FILES`: what the word layer is fitted on."""
-    files = training_files(xstest_dir) + [SAFETY / name for name in WORD_DEV_FILES]
-    missing = [str(p) for p in files if not p.is_file()]
+    extra = [SAFETY / name for name in WORD_DEV_FILES]
+    missing = [str(p) for p in extra if not p.is_file()]
     if missing:
         raise CotbenchError(f"training file(s) not found: {', '.join(missing)}")
-    return files
+    return training_files(xstest_dir) + extra
 
 
 def read_training(files: Sequence[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
