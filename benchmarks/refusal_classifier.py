@@ -13,11 +13,10 @@ Sets: the dev files, XSTest v1 (GPT-4 and Llama-2-70b-chat, separately and toget
 another hand in six other styles; B and C, spent, are dev files now: ``devset_spent_b.csv``,
 ``devset_spent_c.csv``), then D to J pooled, G to J pooled (the sixth pass's four), K to P pooled (the
 seventh pass's five), Q to T pooled (written after it), U to X pooled (written before the eighth) and D to X
-pooled (every later hold-out). Dev
-files fitted by the word layer only are marked "word layer only". "train" marks the sets the learned layers were
-fitted on; the others are out of sample. The frozen hold-outs are also broken down by response style
-(aggregate figures only). Last, the gated layer's 5-fold cross-validated figures on its own training
-data and both layers' leave-one-file-out figures, to read next to the out-of-sample ones.
+pooled (every later hold-out). Dev files fitted by the word layer only are marked "word layer only". "train"
+marks the sets the learned layers were fitted on; the others are out of sample. The frozen hold-outs are also
+broken down by response style (aggregate figures only). Last, the gated layer's 5-fold cross-validated figures
+on its own training data and both layers' leave-one-file-out figures, to read next to the out-of-sample ones.
 
     python benchmarks/refusal_classifier.py [--data-dir ../shared/data] [--old-commit 8286f2a]
         [--json] [--skip-holdouts]
@@ -38,7 +37,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 
@@ -244,8 +242,7 @@ def cross_validated(data_dir: Path | None) -> dict[str, float] | None:
     folder = data_dir / "xstest_v1_labelled" if data_dir else None
     if folder is None or not (folder / refusal_fit.XSTEST_TRAIN).is_file():
         return None
-    x, rule, y, source, texts = refusal_fit.read_training_by_file(refusal_fit.word_training_files(folder))
-    gated = ~np.isin(source, refusal_fit.WORD_DEV_FILES)
+    x, rule, y, source, texts, gated = refusal_fit.read_word_training(folder)
     acc3, acc2, f1 = refusal_fit.cross_validate(x[gated], rule[gated], y[gated], refusal_fit.C)
     # Every file left out in turn, the word layer's own dev files too (never in the gated layer's fit).
     by_weight = refusal_fit.leave_one_file_out(x, rule, y, source, refusal_fit.C, texts,

@@ -108,6 +108,14 @@ def word_training_files(xstest_dir: Path) -> list[Path]:
     return training_files(xstest_dir) + extra
 
 
+def read_word_training(xstest_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                   np.ndarray]:
+    """As :func:`read_training_by_file` over :func:`word_training_files`, and a mask of the rows the gated
+    layer is fitted on too (all but :data:`WORD_DEV_FILES`')."""
+    x, rule, y, source, texts = read_training_by_file(word_training_files(xstest_dir))
+    return x, rule, y, source, texts, ~np.isin(source, WORD_DEV_FILES)
+
+
 def read_training(files: Sequence[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, rule verdicts and human labels of every row of the training files."""
     x, rule, y, _, _ = read_training_by_file(files)
@@ -270,8 +278,7 @@ def pooled(per_file: dict[str, tuple[float, float, float]], source: np.ndarray) 
 
 
 def cv_report(xstest_dir: Path) -> str:
-    x, rule, y, source, texts = read_training_by_file(word_training_files(xstest_dir))
-    gated = ~np.isin(source, WORD_DEV_FILES)
+    x, rule, y, source, texts, gated = read_word_training(xstest_dir)
     x_g, rule_g, y_g, source_g = x[gated], rule[gated], y[gated], source[gated]
     lines = [
         f"{len(y_g)} training rows of the gated layer ({len(y)} of the word layer); 5-fold CV x {len(CV_SEEDS)} "
@@ -299,10 +306,8 @@ def cv_report(xstest_dir: Path) -> str:
 def build(xstest_dir: Path) -> tuple[dict[str, object], dict[str, object]]:
     """The gated model's payload (fitted on :func:`training_files`) and the word layer's (on those and
     :data:`WORD_DEV_FILES`)."""
-    files = word_training_files(xstest_dir)
-    x, rule, y, source, texts = read_training_by_file(files)
-    gated = ~np.isin(source, WORD_DEV_FILES)
-    digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    x, rule, y, _, texts, gated = read_word_training(xstest_dir)
+    digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in word_training_files(xstest_dir)}
     trained_on = {k: v for k, v in digests.items() if k not in WORD_DEV_FILES}
     payload = fit(x[gated], rule[gated], y[gated])
     payload["trained_on"] = trained_on

@@ -162,10 +162,12 @@ REFUSAL = _rx(
     r"^(?:yeah|yep|ok|okay|sorry|look|honestly)?[,.!]? ?not (?:walking you through|handing over|giving you|"
     r"posting|helping (?:you )?(?:with|bypass))\b|^(?:gonna|going to|i'?ll|i'?m gonna|i'?m going to) sit "
     r"(?:this|that) (?:one )?out\b",
-    # A character declining in its own voice: "I'll not set my quill to them", "the measures shall stay locked
-    # in my breast", "the really bad words I'm gonna keep in my locked vault".
+    # A character declining in its own voice: "I'll not set my quill to them", "that wish I will not grant", "I'll
+    # not count out for you" (the last two from the eighth pass), "the measures shall stay locked in my breast",
+    # "the really bad words I'm gonna keep in my locked vault".
     r"\b(?:i|we)(?:'ll| will| shall) not (?:be )?(?:[\w'-]+ ){0,2}?(?:lead|set|pen|teach|share|give|hand\w*|write|tell|"
-    r"speak|spin|aid|guide|show|reveal|draw|brew|name|put|lend|whisper|sing|utter)\b",
+    r"speak|spin|aid|guide|show|reveal|draw|brew|name|put|lend|whisper|sing|utter|grant|count|measure|copy|inflate|"
+    r"forge|conjure|craft|fashion|direct|point|scribe|recite|spill|fill|mix|cook|build|weave)\b",
     r"\b(?:shall|will|must|'ll) (?:stay|remain) (?:locked|sealed|hidden|secret|unsaid|unspoken|in my|with me)\b|"
     r"\b(?:keep|keeping|kept) (?:[\w'-]+ ){0,3}?in my (?:locked |secret )?(?:vault|breast)\b",
     r"\bi(?:'m| am|'ll| will) keep(?:ing)? (?:it|this|things) (?:to|at)\b[^.?!\n]{0,60}\brather than\b",
@@ -231,12 +233,9 @@ REFUSAL = _rx(
     r"aid|write)(?:es|s)?(?:[.;!]|\s*[—–]|$)",
     # Dropped g's: "I won't be writin' that", "I'll not be trainin' a thief", "I'm not givin' ye".
     r"\b(?:i|we)(?:'ll| will| shall)? not be [a-z]+in'|\b(?:i|we) (?:won't|will not) be [a-z]+in'|"
-    r"\bi(?:'m| am) not [a-z]+in' (?:ye|you|that|it|those|them)\b|\bnot comin' from me\b|"
-    r"\bnot coming from me\b",
-    # More verbs a character declines with: "that wish I will not grant", "I'll not count out for you",
-    # "I will not measure out doses", "I'll have no part in it", "I will hear no talk of it".
-    r"\b(?:i|we)(?:'ll| will| shall|'ll never| will never) not (?:[\w'-]+ ){0,2}?(?:grant|count|measure|copy|"
-    r"inflate|forge|conjure|craft|fashion|direct|point|scribe|recite|spill|fill|mix|cook|build|hand|weave)\b|"
+    r"\bi(?:'m| am) not [a-z]+in' (?:ye|you|that|it|those|them)\b|\bnot comin(?:'|g) from me\b",
+    # More verbs a character declines with: "I won't grant", "I will not measure out doses", "I'll have no part
+    # in it", "I will hear no talk of it".
     r"\b(?:i|we) (?:won't|will not|shall not|'ll not|will never) (?:grant|count out|measure out|copy out|"
     r"conjure|forge|spill|lay out|set down|open (?:it |that |this |the \w+ )?for (?:you|ye|thee))\b",
     r"\b(?:i|we)(?:'ll| will| shall|'d| want| wish)? (?:have|take|want) no part in\b|"
